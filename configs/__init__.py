@@ -1,0 +1,1 @@
+"""Built-in run configurations (YAML), shipped as package data ``neurosim.configs``."""

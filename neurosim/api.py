@@ -1,0 +1,19 @@
+"""The few calls most scripts need: build a network, run a config."""
+
+from __future__ import annotations
+
+from neurosim.engine.simulation import Simulation
+from neurosim.network import Network, build_network
+from neurosim.result import Result
+
+
+def build(cfg) -> Network:
+    """Build the network a :class:`~neurosim.config.RunConfig` describes."""
+    return build_network(cfg)
+
+
+def simulate(cfg, progress: bool = False, threads: int | None = None,
+             backend: str | None = None) -> Result:
+    """Build and run a config; the returned result is not written anywhere."""
+    network = build_network(cfg)
+    return Simulation(network, cfg, backend=backend, threads=threads).run(progress=progress)

@@ -1,0 +1,98 @@
+"""The ``cpu`` backend: the numba event-driven kernels of :mod:`neurosim.engine.kernels`."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from neurosim.backends import register
+from neurosim.backends.base import Backend, ChunkOutput
+from neurosim.engine import kernels
+
+# Below this many neurons a step costs about as much as waking a second
+# thread, so extra threads would only slow the run down.
+_MIN_NEURONS_PER_THREAD = 20_000
+
+
+@register("cpu")
+class CpuBackend(Backend):
+    """Event-driven numba engine; threads split the neurons into parts."""
+
+    def __init__(self, network, threads: int = 1) -> None:
+        super().__init__(network, threads)
+        net = network
+        n = net.n_neurons
+        self.v = net.v.copy()
+        self.syn = net.syn.copy()
+        self.refractory = net.refractory.copy()
+        self.pop_bounds = np.array([p.start for p in net.populations] + [n], dtype=np.int64)
+        self.pop_model = np.array([p.model.code for p in net.populations], dtype=np.int64)
+        self.pop_ref = np.array([p.model.refractory_steps(p.params, net.dt)
+                                 for p in net.populations], dtype=np.int32)
+        self.pop_par = np.zeros((len(net.populations), 9), dtype=net.dtype)
+        self.hist = np.zeros((net.max_delay + 1, n), dtype=np.int32)
+        self.hist_len = np.zeros(net.max_delay + 1, dtype=np.int64)
+        self._spike_count = np.zeros(n, dtype=np.int64)
+        self._events = np.zeros(1, dtype=np.int64)
+        self._rec_capacity = max(1024, n)
+        self.parts = min(threads, max(1, n // _MIN_NEURONS_PER_THREAD))
+        self.part_bounds = np.linspace(0, n, self.parts + 1).astype(np.int64)
+
+    def set_population_params(self, table: np.ndarray) -> None:
+        self.pop_par[:] = table
+
+    def _ensure_hist_width(self, ext_ptr: np.ndarray) -> None:
+        # A spike generator may send several events for one neuron in one step.
+        most = int(np.diff(ext_ptr).max(initial=0))
+        need = self.network.n_neurons + most
+        if need > self.hist.shape[1]:
+            wider = np.zeros((self.hist.shape[0], need), dtype=np.int32)
+            wider[:, : self.hist.shape[1]] = self.hist
+            self.hist = wider
+
+    def advance(self, step0, n_steps, ext_ptr, ext_idx, record_spikes, trace_idx, trace_every):
+        net = self.network
+        self._ensure_hist_width(ext_ptr)
+        pop_counts = np.zeros((n_steps, len(net.populations)), dtype=np.int32)
+        n_samples = (step0 + n_steps) // trace_every - step0 // trace_every
+        traces = np.zeros((n_samples, trace_idx.size, 3), dtype=net.dtype)
+        trace_n = np.zeros(1, dtype=np.int64)
+        rec_steps, rec_neurons = [], []
+        done = 0
+        numba.set_num_threads(max(1, min(self.threads, numba.config.NUMBA_NUM_THREADS)))
+        while done < n_steps:
+            cap = self._rec_capacity if record_spikes else 0
+            rec_step = np.empty(cap, dtype=np.int64)
+            rec_idx = np.empty(cap, dtype=np.int32)
+            rec_n = np.zeros(1, dtype=np.int64)
+            args = (step0 + done, n_steps - done, self.v, self.syn, self.refractory,
+                    self.pop_bounds, self.pop_model, self.pop_par, self.pop_ref, net.indptr,
+                    net.targets, net.weights, net.dmin, net.n_slots, self.hist, self.hist_len,
+                    ext_ptr[done:], ext_idx, self._spike_count, pop_counts[done:], self._events,
+                    record_spikes, rec_step, rec_idx, rec_n, trace_idx, trace_every, traces,
+                    trace_n)
+            if self.parts > 1:
+                steps = kernels.run_parallel(*args, self.part_bounds)
+            else:
+                steps = kernels.run_serial(*args)
+            rec_steps.append(rec_step[: rec_n[0]])
+            rec_neurons.append(rec_idx[: rec_n[0]])
+            done += steps
+            if steps == 0 or done < n_steps:
+                self._rec_capacity *= 2
+        empty = (np.empty(0, np.int64), np.empty(0, np.int32))
+        return ChunkOutput(
+            spike_steps=np.concatenate(rec_steps) if rec_steps else empty[0],
+            spike_neurons=np.concatenate(rec_neurons) if rec_neurons else empty[1],
+            pop_counts=pop_counts,
+            traces=traces[: trace_n[0]],
+        )
+
+    def spike_counts(self) -> np.ndarray:
+        return self._spike_count
+
+    def delivered_events(self) -> int:
+        return int(self._events[0])
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"v": self.v, "syn": self.syn, "refractory": self.refractory}

@@ -1,0 +1,123 @@
+"""Command line: ``neurosim run | validate | plot``.
+
+Every user error ends as one line ``error: ...`` on stderr and exit code 2;
+nothing is written unless the run completes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from neurosim.errors import NeurosimError
+
+EXIT_USER_ERROR = 2
+
+
+def _add_config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", help="a YAML file or the name of a built-in config (e.g. cuba)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="override a config value (repeatable), e.g. --set duration=2s")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="neurosim", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="build and simulate a config, write an HDF5 result")
+    _add_config_args(run)
+    run.add_argument("--output", "-o", help="result file (default: results/<name>.h5)")
+    run.add_argument("--threads", type=int, help="threads (overrides the config)")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    run.add_argument("--no-plot", action="store_true", help="do not write the raster/rate PNG")
+
+    val = sub.add_parser("validate", help="check a config without running it")
+    _add_config_args(val)
+
+    plot = sub.add_parser("plot", help="raster + rate PNG of a result file")
+    plot.add_argument("result", help="an HDF5 result written by 'neurosim run'")
+    plot.add_argument("--output", "-o", help="PNG path (default: next to the result)")
+    return parser
+
+
+def _summary(result, path: Path, plot_path: Path | None, wall_s: float) -> str:
+    meta = result.metadata
+    lines = [
+        f"{meta['n_neurons']:,} neurons, {meta['n_synapses']:,} synapses, "
+        f"{result.duration:g} s simulated (dt {result.dt * 1e3:g} ms, seed {result.seed}, "
+        f"{meta['backend']}, {meta['precision']}, {meta['threads']} thread(s))",
+    ]
+    for name, info in result.populations.items():
+        counters = result.counters["populations"][name]
+        lines.append(f"  {name:<12} {info['size']:>9,} {info['model']:<16} "
+                     f"{counters['spikes']:>11,} spikes  {result.mean_rate(name):8.3f} Hz")
+    lines.append(f"build {meta['build_s']:.3f} s, simulate {meta['sim_s']:.3f} s "
+                 f"({result.duration / max(meta['sim_s'], 1e-12):.1f}x real time), "
+                 f"wall {wall_s:.2f} s")
+    lines.append(f"result: {path}")
+    if plot_path is not None:
+        lines.append(f"plot:   {plot_path}")
+    return "\n".join(lines)
+
+
+def _run(args) -> int:
+    from neurosim.config import load_config
+    from neurosim.engine.simulation import Simulation
+    from neurosim.io import check_writable, save
+    from neurosim.network import build_network
+
+    t0 = time.perf_counter()
+    cfg = load_config(args.config, overrides=args.overrides)
+    out = Path(args.output) if args.output else Path(cfg.output.dir) / f"{cfg.name}.h5"
+    check_writable(out)
+    network = build_network(cfg)
+    sim = Simulation(network, cfg, threads=args.threads)
+    result = sim.run(progress=not args.quiet)
+    path = save(result, out)
+    plot_path = None
+    if cfg.output.plots and not args.no_plot:
+        from neurosim.plotting import plot_result
+
+        plot_path = plot_result(result, path.with_suffix(".png"))
+    if not args.quiet:
+        print(_summary(result, path, plot_path, time.perf_counter() - t0))
+    return 0
+
+
+def _validate(args) -> int:
+    from neurosim.config import load_config
+
+    cfg = load_config(args.config, overrides=args.overrides)
+    sizes = ", ".join(f"{n} {cfg.population_size(n)}" for n in cfg.populations)
+    print(f"{cfg.name}: valid ({len(cfg.populations)} populations: {sizes}; "
+          f"{len(cfg.projections)} projections)")
+    return 0
+
+
+def _plot(args) -> int:
+    from neurosim.io import load
+    from neurosim.plotting import plot_result
+
+    result = load(args.result)
+    out = Path(args.output) if args.output else Path(args.result).with_suffix(".png")
+    print(plot_result(result, out))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"run": _run, "validate": _validate, "plot": _plot}
+    try:
+        return handlers[args.command](args)
+    except NeurosimError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Run configurations: the YAML schema, its loader and its writer.
+
+>>> from neurosim.config import load_config
+>>> cfg = load_config("cuba", overrides=["seed=3"])
+>>> cfg.populations["exc"].params["tau_m"]
+0.02
+"""
+
+from neurosim.config.loader import (
+    apply_overrides,
+    builtin_configs,
+    dump_config,
+    format_validation_error,
+    load_config,
+    load_config_text,
+    parse_override,
+    validate_config,
+)
+from neurosim.config.schema import (
+    CONNECT_RULES,
+    DISTRIBUTIONS,
+    GENERATOR_MODELS,
+    PARAM_MODELS,
+    STATE_VARIABLES,
+    TIME_CONSTANTS,
+    WEIGHT_DIMS,
+    AllToAll,
+    Arrays,
+    ConnectRule,
+    Constant,
+    CurrentSource,
+    FixedIndegree,
+    FixedOutdegree,
+    FixedProbability,
+    LifCondExpParams,
+    LifExpParams,
+    LogNormal,
+    Normal,
+    OneToOne,
+    Output,
+    PoissonParams,
+    Population,
+    Projection,
+    QuantityList,
+    Record,
+    RunConfig,
+    SpikeGeneratorParams,
+    Trace,
+    Uniform,
+    Value,
+    parse_value,
+)
+
+__all__ = [
+    "CONNECT_RULES", "DISTRIBUTIONS", "GENERATOR_MODELS", "PARAM_MODELS", "STATE_VARIABLES",
+    "TIME_CONSTANTS", "WEIGHT_DIMS",
+    "AllToAll", "Arrays", "ConnectRule", "Constant", "CurrentSource", "FixedIndegree",
+    "FixedOutdegree", "FixedProbability", "LifCondExpParams", "LifExpParams", "LogNormal",
+    "Normal", "OneToOne", "Output", "PoissonParams", "Population", "Projection", "QuantityList",
+    "Record", "RunConfig", "SpikeGeneratorParams", "Trace", "Uniform", "Value",
+    "apply_overrides", "builtin_configs", "dump_config", "format_validation_error",
+    "load_config", "load_config_text", "parse_override", "parse_value", "validate_config",
+]

@@ -1,0 +1,238 @@
+"""Read, override, validate and write run configurations.
+
+A configuration comes from a YAML file, from the name of a built-in config
+(``cuba``, ``coba``, ``cuba_scaled``: the ``configs/`` folder, shipped as the
+package ``neurosim.configs``), or from a string. Overrides such as
+``duration=2s`` edit the raw mapping before validation, so they are checked
+exactly like the file. Every problem ends up in one :class:`ConfigError` that
+names the config and lists each bad key as ``path.to.key: reason``.
+
+:func:`dump_config` writes the fully resolved configuration (defaults filled
+in, quantities as exact SI values with units); that text is what result files
+store, and loading it gives back an equal :class:`RunConfig`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import ValidationError
+
+from neurosim.config.schema import RunConfig, error_reason
+from neurosim.errors import ConfigError
+
+if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
+    from importlib.resources.abc import Traversable
+
+_SUFFIXES = (".yaml", ".yml")
+
+
+def _configs_dir() -> Traversable:
+    """The folder of built-in configs, installed or in a source checkout."""
+    try:
+        return resources.files("neurosim.configs")
+    except ModuleNotFoundError:
+        # Not installed (tests run from the repository): configs/ sits next
+        # to the package folder, as pyproject.toml maps it.
+        return Path(__file__).resolve().parents[2] / "configs"
+
+
+def builtin_configs() -> list[str]:
+    """Names of the built-in configs, sorted."""
+    folder = _configs_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(
+        entry.name.rsplit(".", 1)[0]
+        for entry in folder.iterdir()
+        if entry.is_file() and entry.name.endswith(_SUFFIXES)
+    )
+
+
+def _builtin_list() -> str:
+    return ", ".join(builtin_configs()) or "none found"
+
+
+def _read_source(source: str | os.PathLike[str]) -> tuple[str, str, str]:
+    """Find and read a config: returns (text, default name, label for messages)."""
+    path = Path(source)
+    if path.is_file():
+        try:
+            return path.read_text(encoding="utf-8"), path.stem, repr(str(path))
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"cannot read config file {str(path)!r}: {err}") from None
+    name = str(source)
+    # A bare word (no folder, no suffix) names a built-in config.
+    if name and os.sep not in name and "/" not in name and not name.endswith(_SUFFIXES):
+        for suffix in _SUFFIXES:
+            entry = _configs_dir() / f"{name}{suffix}"
+            if entry.is_file():
+                return entry.read_text(encoding="utf-8"), name, f"{name!r} (built-in)"
+    what = ("is a folder, not a config file" if path.is_dir()
+            else "is neither a file nor a built-in config")
+    raise ConfigError(f"config {name!r} {what} (built-in configs: {_builtin_list()})")
+
+
+def _parse_yaml(text: str, label: str) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config {label} is not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"config {label}: expected a mapping of keys at the top, got {type(raw).__name__}"
+        )
+    return raw
+
+
+def _unshare(node: Any) -> Any:
+    """Copy a YAML tree so that no two keys share one object.
+
+    ``yaml.safe_load`` returns the *same* dict for every alias of an anchor
+    (``params: *lif``); without this copy an override of
+    ``populations.exc.params.tau_m`` would also change ``inh``. (``deepcopy``
+    would keep the sharing: it copies each shared object once.)
+    """
+    if isinstance(node, dict):
+        return {key: _unshare(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_unshare(value) for value in node]
+    return node
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split ``"KEY.PATH=VALUE"`` into the key path and the YAML-parsed value.
+
+    ``VALUE`` goes through ``yaml.safe_load``: ``3`` is an int, ``2s`` a
+    string, ``[1, 2]`` a list, an empty value ``null``.
+
+    Raises
+    ------
+    ConfigError
+        If there is no ``=``, the path is empty or has an empty part, or the
+        value is not valid YAML.
+    """
+    key, sep, value_text = text.partition("=")
+    path = key.strip().split(".")
+    if not sep or any(part.strip() == "" for part in path):
+        raise ConfigError(
+            f"malformed override {text!r}: expected KEY.PATH=VALUE, e.g. duration=2s "
+            "or populations.exc.size=100"
+        )
+    try:
+        value = yaml.safe_load(value_text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"override {text!r}: value is not valid YAML: {err}") from None
+    return [part.strip() for part in path], value
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Return a copy of the raw mapping with ``KEY.PATH=VALUE`` overrides applied.
+
+    Missing intermediate keys are created as mappings (so a new trace or
+    projection can be added from the command line); a path that runs through
+    a value that is not a mapping is an error.
+    """
+    tree = _unshare(dict(raw))
+    for text in overrides:
+        path, value = parse_override(text)
+        node = tree
+        for depth, part in enumerate(path[:-1]):
+            if node.get(part) is None:  # absent, or an empty YAML key ("record:")
+                node[part] = {}
+            child = node[part]
+            if not isinstance(child, dict):
+                where = ".".join(path[: depth + 1])
+                raise ConfigError(f"override {text!r}: {where} is {child!r}, not a mapping")
+            node = child
+        node[path[-1]] = value
+    return tree
+
+
+def _format_path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def format_validation_error(err: ValidationError, label: str) -> str:
+    """One message for every problem of a pydantic error, one line each."""
+    lines = [f"{_format_path(e['loc'])}: {error_reason(e)}" for e in err.errors()]
+    count = f"{len(lines)} problems" if len(lines) > 1 else "1 problem"
+    return f"invalid config {label} ({count}):\n  " + "\n  ".join(lines)
+
+
+def validate_config(raw: Mapping[str, Any], label: str = "'run'") -> RunConfig:
+    """Validate a raw mapping; any problem becomes one :class:`ConfigError`."""
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, label)) from None
+
+
+def load_config_text(text: str, name: str = "run", overrides: Iterable[str] = ()) -> RunConfig:
+    """Load a config from YAML text.
+
+    Parameters
+    ----------
+    text:
+        The YAML document.
+    name:
+        Run name if the text has no ``name`` key; also names the config in
+        error messages.
+    overrides:
+        ``KEY.PATH=VALUE`` strings applied before validation.
+    """
+    label = repr(name)
+    raw = apply_overrides(_parse_yaml(text, label), overrides)
+    raw.setdefault("name", name)
+    return validate_config(raw, label)
+
+
+def load_config(source: str | os.PathLike[str], overrides: Iterable[str] = ()) -> RunConfig:
+    """Load, override and validate a config file or built-in config.
+
+    Parameters
+    ----------
+    source:
+        Path of a YAML file, or the name of a built-in config (``cuba``,
+        ``coba``, ``cuba_scaled``, see :func:`builtin_configs`). An existing
+        file wins over a built-in of the same name.
+    overrides:
+        ``KEY.PATH=VALUE`` strings, e.g. ``["duration=2s", "seed=3"]``.
+
+    Returns
+    -------
+    RunConfig
+        The validated configuration; ``name`` defaults to the file stem.
+
+    Raises
+    ------
+    ConfigError
+        If the source cannot be found or read, is not valid YAML, an override
+        is malformed, or the config is invalid (all problems in one message).
+
+    Examples
+    --------
+    >>> cfg = load_config("cuba", overrides=["duration=200 ms"])
+    >>> cfg.duration
+    0.2
+    """
+    text, name, label = _read_source(source)
+    raw = apply_overrides(_parse_yaml(text, label), overrides)
+    raw.setdefault("name", name)
+    return validate_config(raw, label)
+
+
+def dump_config(cfg: RunConfig) -> str:
+    """The fully resolved config as YAML; :func:`load_config_text` gives it back.
+
+    Quantities are written as exact SI values with their unit (``0.02 s``),
+    so ``load_config_text(dump_config(cfg)) == cfg``. This is the text result
+    files store.
+    """
+    data = cfg.model_dump(mode="json")
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)

@@ -1,0 +1,1 @@
+"""The event-driven engine: compiled kernels and the chunked driver."""

@@ -1,0 +1,308 @@
+"""Turn a validated :class:`RunConfig` into a :class:`Network` of flat arrays.
+
+Layout (all global, populations laid end to end in config order):
+
+- synapses as CSR grouped by ``(source, delay slot)``: ``indptr`` has
+  ``n_neurons * n_slots + 1`` entries, where slot ``k`` holds the synapses of
+  delay ``dmin + k`` steps; ``targets`` (int32) are flat indices
+  ``receptor * n_neurons + post`` into the synaptic state; ``weights`` are in the engine's internal unit
+  (volts for current-based targets, siemens for conductance-based ones).
+  Nothing per synapse is stored beyond target and weight: 8 bytes per
+  synapse in float32.
+- neuron state: ``v`` (N), synaptic state ``syn`` (2, N) (excitatory and
+  inhibitory receptor) and
+  refractory counters ``refractory`` (N).
+
+Construction runs each projection's rule twice (count, then fill; a third,
+cheaper pass first finds the delay range when delays are random) so no
+temporary copy of the synapses is ever held.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neurosim.errors import ConfigError
+from neurosim.models import NeuronModel, get_model
+from neurosim.network import connectivity as conn
+from neurosim.network.memory import check_fits
+from neurosim.network.random import CONSTANT, LOGNORMAL, NORMAL, UNIFORM
+
+_DIST_CODES = {"constant": CONSTANT, "uniform": UNIFORM, "normal": NORMAL, "lognormal": LOGNORMAL}
+
+
+@dataclass
+class PopulationSlice:
+    """One population's place in the global arrays."""
+
+    name: str
+    model: NeuronModel
+    start: int
+    size: int
+    params: dict
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.size
+
+
+@dataclass
+class ProjectionInfo:
+    """What the counters need to know about one projection."""
+
+    name: str
+    source: str
+    target: str
+    receptor: int
+    n_synapses: int
+    #: synapses per source neuron (for synaptic-event counters)
+    outdegree: np.ndarray
+
+
+@dataclass
+class Network:
+    """A built network: connectivity, initial state and model tables."""
+
+    dt: float
+    dtype: np.dtype
+    populations: list[PopulationSlice]
+    projections: list[ProjectionInfo]
+    indptr: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray
+    dmin: int
+    n_slots: int
+    v: np.ndarray
+    syn: np.ndarray
+    refractory: np.ndarray
+    build_seconds: float = 0.0
+    seeds: dict = field(default_factory=dict)
+
+    @property
+    def n_neurons(self) -> int:
+        return self.v.size
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.targets.size)
+
+    @property
+    def max_delay(self) -> int:
+        return self.dmin + self.n_slots - 1
+
+    def population(self, name: str) -> PopulationSlice:
+        for pop in self.populations:
+            if pop.name == name:
+                return pop
+        raise ConfigError(f"unknown population '{name}'")
+
+    def nbytes(self) -> int:
+        """Bytes held by the connectivity and state arrays."""
+        arrays = (self.indptr, self.targets, self.weights, self.v, self.syn, self.refractory)
+        return int(sum(a.nbytes for a in arrays))
+
+
+def dist_tuple(value, scale: float = 1.0, scale_spread: bool = True) -> np.ndarray:
+    """``(code, a, b, lo, hi)`` of a config value, its numbers times ``scale``.
+
+    ``scale_spread=False`` leaves ``b`` alone where it is dimensionless (the
+    lognormal ``sigma``).
+    """
+    lo, hi = value.clip_bounds()
+    code = _DIST_CODES[value.dist]
+    a, b = value.dist_args()
+    b_scale = 1.0 if code == LOGNORMAL else scale
+    bounds = sorted((lo * scale, hi * scale))
+    return np.array([code, a * scale, b * b_scale, bounds[0], bounds[1]], dtype=np.float64)
+
+
+def _expected_synapses(rule: str, connect, n_pre: int, n_post: int) -> float:
+    if rule == "all_to_all":
+        return n_pre * n_post
+    if rule == "one_to_one":
+        return min(n_pre, n_post)
+    if rule == "fixed_probability":
+        return connect.p * n_pre * n_post
+    if rule == "fixed_indegree":
+        return connect.k * n_post
+    if rule == "fixed_outdegree":
+        return connect.k * n_pre
+    return len(connect.pre)
+
+
+def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None = None) -> Network:
+    """Build the network a config describes (deterministic for its seed)."""
+    t0 = time.perf_counter()
+    dtype = np.dtype(dtype or cfg.precision)
+    dt = cfg.dt
+    seeds = np.random.SeedSequence(cfg.seed)
+    conn_seq, init_seq, input_seq = seeds.spawn(3)
+
+    pops: list[PopulationSlice] = []
+    start = 0
+    for name, spec in cfg.populations.items():
+        size = cfg.population_size(name)
+        pops.append(PopulationSlice(name, get_model(spec.model), start, size, dict(spec.params)))
+        start += size
+    n_neurons = start
+    by_name = {p.name: p for p in pops}
+
+    plans = []
+    proj_seeds = conn_seq.spawn(max(len(cfg.projections), 1))
+    for (name, proj), ss in zip(cfg.projections.items(), proj_seeds):
+        plans.append(_plan_projection(name, proj, by_name, n_neurons, dt, ss))
+
+    expected = sum(p["expected"] for p in plans)
+    itemsize = dtype.itemsize
+    # Final arrays plus the scratch that construction needs at its peak.
+    estimate = int(expected * 1.05 * (4 + itemsize)) + n_neurons * (3 * itemsize + 4 + 64)
+    check_fits(estimate, f"network '{cfg.name}' ({n_neurons} neurons, ~{expected:.3g} synapses)",
+               memory_limit)
+
+    dmin, dmax = _delay_range(plans)
+    n_slots = dmax - dmin + 1
+    n_rows = n_neurons * n_slots
+    check_fits(estimate + 16 * n_rows, f"network '{cfg.name}' delay table", memory_limit)
+
+    # Filling in (receptor, target population) order keeps rows sorted by target.
+    order = sorted(range(len(plans)), key=lambda i: (plans[i]["receptor"], plans[i]["post0"]))
+    cursor = np.zeros(n_rows, dtype=np.int64)
+    empty_targets = np.empty(0, dtype=np.int32)
+    empty_weights = np.empty(0, dtype=dtype)
+    outdegrees = {}
+    for i in order:
+        plan = plans[i]
+        before = cursor.copy() if plans else None
+        _run_pass(plan, conn.COUNT, dmin, n_slots, cursor, empty_targets, empty_weights)
+        delta = (cursor - before).reshape(n_neurons, n_slots).sum(axis=1)
+        pre = plan["pre"]
+        outdegrees[i] = delta[pre.start:pre.stop].astype(np.int32)
+
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(cursor, out=indptr[1:])
+    n_syn = int(indptr[-1])
+    targets = np.empty(n_syn, dtype=np.int32)
+    weights = np.empty(n_syn, dtype=dtype)
+    cursor[:] = indptr[:-1]
+    for i in order:
+        _run_pass(plans[i], conn.FILL, dmin, n_slots, cursor, targets, weights)
+    del cursor
+    conn.sort_unsorted_rows(indptr, targets, weights)
+
+    projections = [
+        ProjectionInfo(p["name"], p["pre"].name, p["post"].name, p["receptor"],
+                       int(outdegrees[i].sum(dtype=np.int64)), outdegrees[i])
+        for i, p in enumerate(plans)
+    ]
+    v, syn, refractory = _initial_state(cfg, pops, n_neurons, dtype, init_seq)
+    return Network(dt=dt, dtype=dtype, populations=pops, projections=projections, indptr=indptr,
+                   targets=targets, weights=weights, dmin=dmin, n_slots=n_slots, v=v, syn=syn,
+                   refractory=refractory, build_seconds=time.perf_counter() - t0,
+                   seeds={"input": input_seq})
+
+
+def _plan_projection(name, proj, by_name, n_total, dt, seed_seq) -> dict:
+    pre = by_name[proj.source]
+    post = by_name[proj.target]
+    path = f"projections.{name}"
+    if post.model.is_source:
+        raise ConfigError(f"{path}.target: population '{post.name}' is a {post.model.name} "
+                          "and cannot receive synapses")
+    rule = proj.connect.rule
+    connect = proj.connect
+    same = pre.name == post.name
+    if rule in ("fixed_indegree", "fixed_outdegree") and not connect.multapses:
+        pool = pre.size if rule == "fixed_indegree" else post.size
+        pool -= 1 if (same and not connect.autapses) else 0
+        if connect.k > pool:
+            raise ConfigError(f"{path}.connect.k: {connect.k} distinct partners requested "
+                              f"but only {pool} are available without multapses")
+    if rule == "arrays":
+        pre_idx = np.asarray(connect.pre, dtype=np.int64)
+        post_idx = np.asarray(connect.post, dtype=np.int64)
+        for key, idx, pop in (("pre", pre_idx, pre), ("post", post_idx, post)):
+            if idx.size and (idx.min() < 0 or idx.max() >= pop.size):
+                raise ConfigError(f"{path}.connect.{key}: indices must lie in [0, {pop.size})")
+    else:
+        pre_idx = post_idx = np.empty(0, dtype=np.int64)
+
+    try:
+        factor = post.model.weight_factor(post.params, proj.weight.dim)
+    except ConfigError as err:
+        raise ConfigError(f"{path}.weight: {err}") from None
+    wdist = dist_tuple(proj.weight, factor)
+    if proj.delay is None:
+        ddist = np.array([CONSTANT, 1.0, 1.0, -np.inf, np.inf])
+    else:
+        ddist = dist_tuple(proj.delay, 1.0 / dt)
+    if ddist[0] == CONSTANT:
+        steps = float(max(1, int(np.floor(ddist[1] + 0.5))))
+        ddist = np.array([CONSTANT, steps, steps, -np.inf, np.inf])
+    arr_w = np.empty(0, dtype=np.float64)
+    arr_d = np.empty(0, dtype=np.float64)
+    if rule == "arrays" and connect.weight is not None:
+        arr_w = np.asarray(connect.weight_values(), dtype=np.float64) * factor
+    if rule == "arrays" and connect.delay is not None:
+        arr_d = np.maximum(1.0, np.floor(np.asarray(connect.delay_values()) / dt + 0.5))
+    receptor = 0 if proj.receptor == "exc" else 1
+    return {
+        "name": name, "pre": pre, "post": post, "receptor": receptor, "n_total": n_total,
+        "post0": post.start, "rule": conn.RULE_CODES[rule],
+        "p": float(getattr(connect, "p", 0.0)), "k": int(getattr(connect, "k", 0)),
+        "same": same, "autapses": bool(connect.autapses), "multapses": bool(connect.multapses),
+        "arr_pre": pre_idx, "arr_post": post_idx, "arr_w": arr_w, "arr_d": arr_d,
+        "seed": int(seed_seq.generate_state(1, dtype=np.uint64)[0]),
+        "wdist": wdist, "ddist": ddist,
+        "expected": _expected_synapses(rule, connect, pre.size, post.size),
+    }
+
+
+def _run_pass(plan, mode, dmin, n_slots, cursor, targets, weights, delay_range=None):
+    if delay_range is None:
+        delay_range = np.zeros(2, dtype=np.int64)
+    conn.enumerate_synapses(
+        mode, plan["rule"], plan["pre"].size, plan["post"].size, plan["p"], plan["k"],
+        plan["same"], plan["autapses"], plan["multapses"], plan["arr_pre"], plan["arr_post"],
+        plan["arr_w"], plan["arr_d"], np.uint64(plan["seed"]), plan["wdist"], plan["ddist"],
+        dmin, n_slots, plan["pre"].start, plan["post"].start, plan["receptor"], plan["n_total"], cursor,
+        delay_range, targets, weights)
+
+
+def _delay_range(plans) -> tuple[int, int]:
+    """Smallest and largest delay in steps over all synapses (at least 1)."""
+    lo, hi = np.iinfo(np.int64).max, 1
+    for plan in plans:
+        d = plan["ddist"]
+        if d[0] == CONSTANT and not plan["arr_d"].size:
+            lo, hi = min(lo, int(d[1])), max(hi, int(d[1]))
+            continue
+        rng = np.array([np.iinfo(np.int64).max, 0], dtype=np.int64)
+        _run_pass(plan, conn.RANGE, 1, 1, np.zeros(1, dtype=np.int64),
+                  np.empty(0, dtype=np.int32), np.empty(0), rng)
+        lo, hi = min(lo, int(rng[0])), max(hi, int(rng[1]))
+    if lo > hi:
+        lo = hi = 1
+    return lo, hi
+
+
+def _initial_state(cfg, pops, n_neurons, dtype, init_seq):
+    v = np.zeros(n_neurons, dtype=dtype)
+    syn = np.zeros((2, n_neurons), dtype=dtype)
+    refractory = np.zeros(n_neurons, dtype=np.int32)
+    rng = np.random.default_rng(init_seq)
+    for pop in pops:
+        if pop.model.is_source:
+            continue
+        spec = cfg.populations[pop.name]
+        v[pop.start:pop.stop] = pop.params["E_L"]
+        for var, value in spec.initial.items():
+            draw = np.asarray(value.sample(rng, pop.size), dtype=np.float64)
+            draw = draw * pop.model.state_factor(pop.params, var)
+            if var == "v":
+                v[pop.start:pop.stop] = draw
+            else:
+                syn[0 if var.endswith("_e") else 1, pop.start:pop.stop] = draw
+    return v, syn, refractory
