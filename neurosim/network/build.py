@@ -99,6 +99,33 @@ class Network:
                 return pop
         raise ConfigError(f"unknown population '{name}'")
 
+    def synapses(self, projection: str | None = None) -> dict[str, np.ndarray]:
+        """All synapses (or one projection's) as arrays, for inspection.
+
+        Returns ``pre``/``post`` (indices local to their populations),
+        ``receptor`` (0 exc, 1 inh), ``weight`` (engine units) and ``delay``
+        (steps).  A projection is selected by its source, target and receptor,
+        so two projections sharing all three are returned together.
+        """
+        n = self.n_neurons
+        rows = np.repeat(np.arange(self.indptr.size - 1), np.diff(self.indptr))
+        pre, slot = np.divmod(rows, self.n_slots)
+        receptor, post = np.divmod(self.targets.astype(np.int64), n)
+        out = {"pre": pre, "post": post, "receptor": receptor, "weight": self.weights,
+               "delay": slot + self.dmin}
+        if projection is None:
+            return out
+        info = next((p for p in self.projections if p.name == projection), None)
+        if info is None:
+            raise ConfigError(f"unknown projection '{projection}'")
+        src, tgt = self.population(info.source), self.population(info.target)
+        keep = ((pre >= src.start) & (pre < src.stop) & (post >= tgt.start)
+                & (post < tgt.stop) & (receptor == info.receptor))
+        out = {k: v[keep] for k, v in out.items()}
+        out["pre"] = out["pre"] - src.start
+        out["post"] = out["post"] - tgt.start
+        return out
+
     def nbytes(self) -> int:
         """Bytes held by the connectivity and state arrays."""
         arrays = (self.indptr, self.targets, self.weights, self.v, self.syn, self.refractory)
