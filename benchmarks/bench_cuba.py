@@ -121,8 +121,9 @@ def run_peer(name: str, python: str, n: int, threads: int, seed: int,
            "--duration", str(duration), "--indegree", str(indegree), *extra]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     busy = wait_for_idle(wait_idle)
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          env=env, cwd=REPO)
+    with OtherLoad() as load:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env=env, cwd=REPO)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
@@ -130,6 +131,7 @@ def run_peer(name: str, python: str, n: int, threads: int, seed: int,
     res = json.loads(lines[-1])
     res["peer"] = name
     res["cpu_busy_before"] = busy
+    res["other_load_during"] = load.fraction
     return res
 
 
@@ -149,6 +151,48 @@ def cpu_busy_fraction(interval: float = 0.5) -> float | None:
     except (OSError, ValueError, IndexError):
         return None
     return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
+def _cpu_ticks() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds over all CPUs since boot, from /proc/stat."""
+    try:
+        with open("/proc/stat") as fh:
+            vals = [int(v) for v in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
+    return (sum(vals) - idle) / hz, sum(vals) / hz
+
+
+def _own_cpu_s() -> float:
+    """CPU seconds used by this process and its waited-for children."""
+    import resource
+    a = resource.getrusage(resource.RUSAGE_SELF)
+    b = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+class OtherLoad:
+    """Context manager: fraction of the CPUs used by *other* processes inside it.
+
+    (CPU busy time of the whole machine - CPU time of this process and its
+    children) / total CPU time, over the block. A run during which another
+    process competed for the cores (above ~0.1) has a noisy timing; 2-thread
+    OpenMP runs can be slowed down by orders of magnitude then.
+    """
+    def __enter__(self):
+        self.t0, self.own0 = _cpu_ticks(), _own_cpu_s()
+        self.fraction = None
+        return self
+
+    def __exit__(self, *exc):
+        t1 = _cpu_ticks()
+        if self.t0 is not None and t1 is not None:
+            busy, total = t1[0] - self.t0[0], t1[1] - self.t0[1]
+            others = busy - (_own_cpu_s() - self.own0)
+            self.fraction = max(0.0, others / total) if total > 0 else None
+        return False
 
 
 def wait_for_idle(max_wait: float, threshold: float = 0.1) -> float | None:
@@ -202,7 +246,8 @@ def summarise(runs: list[dict]) -> dict:
         repeats=len(runs),
         events_per_s=best["events"] / best["sim_s"] if best["sim_s"] > 0 else None,
     )
-    for extra in ("compile_s", "prepare_s", "threads_used", "cpu_busy_before"):
+    out["other_load_max"] = max((r.get("other_load_during") or 0.0) for r in runs)
+    for extra in ("compile_s", "prepare_s", "threads_used"):
         if extra in best:
             out[extra] = best[extra]
     return out
@@ -320,9 +365,11 @@ def main(argv=None) -> int:
                     runs = []
                     for _ in range(args.repeats):
                         busy = wait_for_idle(args.wait_idle)
-                        runs.append(run_neurosim(n, threads, args.seed, args.duration,
-                                                 args.indegree))
+                        with OtherLoad() as load:
+                            runs.append(run_neurosim(n, threads, args.seed,
+                                                     args.duration, args.indegree))
                         runs[-1]["cpu_busy_before"] = busy
+                        runs[-1]["other_load_during"] = load.fraction
                     raw["neurosim"] = runs
                     versions["neurosim"] = raw["neurosim"][0].get("version")
                 except Exception as exc:  # noqa: BLE001
@@ -354,10 +401,11 @@ def main(argv=None) -> int:
             for name, s in summary.items():
                 if s.get("compile_s"):
                     notes.append(f"{name}: compile {s['compile_s']:.1f} s (not in build/sim)")
-                busy = [r.get("cpu_busy_before") or 0.0 for r in raw[name]]
-                if max(busy) > 0.1:
-                    notes.append(f"{name}: CPUs were up to {max(busy):.0%} busy with other "
-                                 "work before a run: timings are noisy (try --wait-idle)")
+                busy = max(max(r.get("cpu_busy_before") or 0.0,
+                               r.get("other_load_during") or 0.0) for r in raw[name])
+                if busy > 0.1:
+                    notes.append(f"{name}: other processes used up to {busy:.0%} of the "
+                                 "CPUs around a run: timings are noisy (try --wait-idle)")
             print_table(n, threads, summary, notes)
             ratios = {}
             if "neurosim" in summary:

@@ -132,7 +132,8 @@ def reset_peak_rss() -> bool:
 
 # --- command line and output ---------------------------------------------
 
-def parse_args(tool: str, modes: tuple[str, ...], argv=None) -> argparse.Namespace:
+def parse_args(tool: str, modes: tuple[str, ...], argv=None,
+               extra=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
         description=f"Run the scaled CUBA benchmark in {tool}; print one JSON line.")
     ap.add_argument("--n", type=int, default=4000, help="number of neurons")
@@ -143,6 +144,8 @@ def parse_args(tool: str, modes: tuple[str, ...], argv=None) -> argparse.Namespa
     ap.add_argument("--indegree", type=int, default=80,
                     help="synapses per neuron (split 80/20 exc/inh)")
     ap.add_argument("--mode", choices=modes, default=modes[0])
+    if extra is not None:
+        extra(ap)                     # tool-specific options
     args = ap.parse_args(argv)
     if args.n < 10 or args.threads < 1 or args.duration <= 0 or args.indegree < 2:
         ap.error("need --n >= 10, --threads >= 1, --duration > 0, --indegree >= 2")

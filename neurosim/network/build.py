@@ -132,18 +132,17 @@ class Network:
         return int(sum(a.nbytes for a in arrays))
 
 
-def dist_tuple(value, scale: float = 1.0, scale_spread: bool = True) -> np.ndarray:
+def dist_tuple(value, scale: float = 1.0) -> tuple[float, ...]:
     """``(code, a, b, lo, hi)`` of a config value, its numbers times ``scale``.
 
-    ``scale_spread=False`` leaves ``b`` alone where it is dimensionless (the
-    lognormal ``sigma``).
+    The lognormal ``sigma`` (``b``) is dimensionless and left alone.
     """
     lo, hi = value.clip_bounds()
     code = _DIST_CODES[value.dist]
     a, b = value.dist_args()
     b_scale = 1.0 if code == LOGNORMAL else scale
     bounds = sorted((lo * scale, hi * scale))
-    return np.array([code, a * scale, b * b_scale, bounds[0], bounds[1]], dtype=np.float64)
+    return (float(code), a * scale, b * b_scale, bounds[0], bounds[1])
 
 
 def _expected_synapses(rule: str, connect, n_pre: int, n_post: int) -> float:
@@ -261,13 +260,12 @@ def _plan_projection(name, proj, by_name, n_total, dt, seed_seq) -> dict:
     except ConfigError as err:
         raise ConfigError(f"{path}.weight: {err}") from None
     wdist = dist_tuple(proj.weight, factor)
-    if proj.delay is None:
-        ddist = np.array([CONSTANT, 1.0, 1.0, -np.inf, np.inf])
-    else:
+    ddist = (float(CONSTANT), 1.0, 1.0, -np.inf, np.inf)
+    if proj.delay is not None:
         ddist = dist_tuple(proj.delay, 1.0 / dt)
     if ddist[0] == CONSTANT:
         steps = float(max(1, int(np.floor(ddist[1] + 0.5))))
-        ddist = np.array([CONSTANT, steps, steps, -np.inf, np.inf])
+        ddist = (float(CONSTANT), steps, steps, -np.inf, np.inf)
     arr_w = np.empty(0, dtype=np.float64)
     arr_d = np.empty(0, dtype=np.float64)
     if rule == "arrays" and connect.weight is not None:

@@ -1,9 +1,9 @@
 """Connectivity rules, compiled, enumerating synapses in a fixed order.
 
-Each rule walks its synapses in a deterministic order and hands each one to
-:func:`_emit`, which, depending on the pass, (0) tracks the range of delays,
-(1) counts synapses per (source, delay slot), or (2) writes the synapse into
-its place in the CSR arrays.  All random draws are counter-based
+Each rule lists the partners of one row at a time (:func:`_row_partners`),
+and one loop then handles each synapse according to the pass: (0) track the
+range of delays, (1) count synapses per (source, delay slot), or (2) write
+the synapse into its place in the CSR arrays.  All random draws are counter-based
 (:mod:`neurosim.network.random`), so the three passes see the same synapses
 without any per-synapse temporary storage.
 
@@ -40,27 +40,74 @@ RULE_CODES = {
 }
 
 
-@njit(inline="always")
-def _emit(mode, src, tgt, row, j, seed, wdist, ddist, dt_steps_min, n_slots, pre0, post0,
-          receptor, n_total, cursor, delay_range, targets, weights):
-    """Handle one synapse ``src -> tgt``, the ``j``-th draw of ``row``."""
-    if ddist[0] == 0.0 and ddist[1] == ddist[2]:
+@njit(cache=True)
+def _delay_steps(ddist, seed, row, j):
+    """Delay of the ``j``-th synapse of ``row`` in whole steps (at least one)."""
+    if ddist[0] == 0.0:
         steps = int(ddist[1])
     else:
         steps = int(np.floor(sample(ddist, row_key(seed, DELAY, row), j) + 0.5))
-    steps = max(steps, 1)
-    if mode == RANGE:
-        delay_range[0] = min(delay_range[0], steps)
-        delay_range[1] = max(delay_range[1], steps)
-        return
-    slot = (pre0 + src) * n_slots + (steps - dt_steps_min)
-    if mode == COUNT:
-        cursor[slot] += 1
-        return
-    pos = cursor[slot]
-    cursor[slot] = pos + 1
-    targets[pos] = receptor * n_total + post0 + tgt
-    weights[pos] = sample(wdist, row_key(seed, WEIGHT, row), j)
+    return max(steps, 1)
+
+
+@njit(cache=True)
+def _row_partners(rule, row, n_pool, p, k, no_self, multapses, seed, chosen, out):
+    """Partners of one row into ``out``; returns how many.
+
+    Rows are sources (their targets are listed in ascending order) for every
+    rule but ``fixed_indegree``, whose rows are targets listing their sources.
+    """
+    m = 0
+    if rule == ALL_TO_ALL:
+        for t in range(n_pool):
+            if not (no_self and t == row):
+                out[m] = t
+                m += 1
+    elif rule == ONE_TO_ONE:
+        if row < n_pool and not no_self:
+            out[0] = row
+            m = 1
+    elif rule == FIXED_PROBABILITY:
+        # Geometric skips between accepted targets: cost ~ synapses, not
+        # n_pre * n_post, and each pair is still an independent Bernoulli(p).
+        if p <= 0.0:
+            return 0
+        key = row_key(seed, STRUCTURE, row)
+        log_q = np.log1p(-p) if p < 1.0 else -np.inf
+        t = -1
+        draw = 0
+        while True:
+            if p >= 1.0:
+                t += 1
+            else:
+                t += 1 + int(np.floor(np.log1p(-uniform(key, draw)) / log_q))
+                draw += 1
+            if t >= n_pool:
+                break
+            if not (no_self and t == row):
+                out[m] = t
+                m += 1
+    else:  # FIXED_INDEGREE / FIXED_OUTDEGREE: k uniform picks from the pool
+        key = row_key(seed, STRUCTURE, row)
+        draw = 0
+        for _ in range(k):
+            while True:
+                x = int(uniform(key, draw) * n_pool)
+                draw += 1
+                if no_self and x == row:
+                    continue
+                if not multapses:
+                    # chosen[x] == row + 1 marks x as drawn for this row: an
+                    # O(1) duplicate check without clearing between rows.
+                    if chosen[x] == row + 1:
+                        continue
+                    chosen[x] = row + 1
+                break
+            out[m] = x
+            m += 1
+        if rule == FIXED_OUTDEGREE:
+            out[:m].sort()
+    return m
 
 
 @njit(cache=True)
@@ -70,100 +117,51 @@ def enumerate_synapses(mode, rule, n_pre, n_post, p, k, same_population, autapse
                        weights):
     """Run one pass (``RANGE``, ``COUNT`` or ``FILL``) of one projection.
 
-    ``wdist``/``ddist`` are ``(code, a, b, lo, hi)`` with weights in the
-    engine's internal unit and delays in (fractional) steps; ``arr_*`` hold
-    explicit connections for the ``arrays`` rule (weights/delays may be empty
-    to fall back to the distributions).
+    ``wdist``/``ddist`` are tuples ``(code, a, b, lo, hi)`` with weights in
+    the engine's internal unit and delays in (fractional) steps; ``arr_*``
+    hold explicit connections for the ``arrays`` rule (weights/delays may be
+    empty to fall back to the distributions).
     """
     seed = np.uint64(seed)
     no_self = same_population and not autapses
-    if rule == ALL_TO_ALL:
-        for s in range(n_pre):
-            for t in range(n_post):
-                if no_self and s == t:
-                    continue
-                _emit(mode, s, t, s, t, seed, wdist, ddist, dmin, n_slots, pre0, post0,
-                      receptor, n_total, cursor, delay_range, targets, weights)
-    elif rule == ONE_TO_ONE:
-        for s in range(min(n_pre, n_post)):
-            if not no_self:
-                _emit(mode, s, s, s, 0, seed, wdist, ddist, dmin, n_slots, pre0, post0,
-                      receptor, n_total, cursor, delay_range, targets, weights)
-    elif rule == FIXED_PROBABILITY:
-        if p <= 0.0:
-            return
-        # Geometric skips between accepted targets: cost ~ synapses, not
-        # n_pre * n_post, and each pair is still an independent Bernoulli(p).
-        log_q = np.log1p(-p) if p < 1.0 else -np.inf
-        for s in range(n_pre):
-            key = row_key(seed, STRUCTURE, s)
-            t = -1
-            draw = 0
-            j = 0
-            while True:
-                if p >= 1.0:
-                    t += 1
-                else:
-                    u = uniform(key, draw)
-                    draw += 1
-                    t += 1 + int(np.floor(np.log1p(-u) / log_q))
-                if t >= n_post:
-                    break
-                if no_self and s == t:
-                    continue
-                _emit(mode, s, t, s, j, seed, wdist, ddist, dmin, n_slots, pre0, post0,
-                      receptor, n_total, cursor, delay_range, targets, weights)
-                j += 1
-    elif rule == FIXED_INDEGREE or rule == FIXED_OUTDEGREE:
-        outdegree = rule == FIXED_OUTDEGREE
-        n_rows = n_pre if outdegree else n_post
-        n_pool = n_post if outdegree else n_pre
-        # Stamp array: chosen[x] == row + 1 marks x as drawn for this row,
-        # an O(1) duplicate check without clearing between rows.
-        chosen = np.zeros(n_pool if not multapses else 1, dtype=np.int64)
-        picks = np.empty(k, dtype=np.int64)
-        for row in range(n_rows):
-            key = row_key(seed, STRUCTURE, row)
-            draw = 0
-            for j in range(k):
-                while True:
-                    x = int(uniform(key, draw) * n_pool)
-                    draw += 1
-                    if no_self and x == row:
-                        continue
-                    if not multapses:
-                        if chosen[x] == row + 1:
-                            continue
-                        chosen[x] = row + 1
-                    break
-                picks[j] = x
-            if outdegree:
-                picks.sort()
-            for j in range(k):
-                if outdegree:
-                    _emit(mode, row, picks[j], row, j, seed, wdist, ddist, dmin, n_slots,
-                          pre0, post0, receptor, n_total, cursor, delay_range, targets, weights)
-                else:
-                    _emit(mode, picks[j], row, row, j, seed, wdist, ddist, dmin, n_slots,
-                          pre0, post0, receptor, n_total, cursor, delay_range, targets, weights)
-    else:  # ARRAYS: explicit synapses, weights/delays given or drawn per index
-        wd = wdist.copy()
-        dd = ddist.copy()
-        for i in range(arr_pre.size):
+    source_major = rule != FIXED_INDEGREE
+    if rule == ARRAYS:
+        n_rows, n_pool = arr_pre.size, 1
+    elif source_major:
+        n_rows, n_pool = n_pre, n_post
+    else:
+        n_rows, n_pool = n_post, n_pre
+    chosen = np.zeros(n_pool if not multapses else 1, dtype=np.int64)
+    partners = np.empty(max(n_pool, k, 1), dtype=np.int64)
+    for row in range(n_rows):
+        if rule == ARRAYS:
+            m = 1
+        else:
+            m = _row_partners(rule, row, n_pool, p, k, no_self, multapses, seed, chosen,
+                              partners)
+        for j in range(m):
+            if rule == ARRAYS:
+                src, tgt = arr_pre[row], arr_post[row]
+            elif source_major:
+                src, tgt = row, partners[j]
+            else:
+                src, tgt = partners[j], row
+            steps = int(arr_delay[row]) if arr_delay.size else _delay_steps(ddist, seed, row, j)
+            if mode == RANGE:
+                delay_range[0] = min(delay_range[0], steps)
+                delay_range[1] = max(delay_range[1], steps)
+                continue
+            slot = (pre0 + src) * n_slots + (steps - dmin)
+            if mode == COUNT:
+                cursor[slot] += 1
+                continue
+            pos = cursor[slot]
+            cursor[slot] = pos + 1
+            targets[pos] = receptor * n_total + post0 + tgt
             if arr_weight.size:
-                wd[0] = 0.0
-                wd[1] = arr_weight[i]
-                wd[2] = arr_weight[i]
-                wd[3] = -np.inf
-                wd[4] = np.inf
-            if arr_delay.size:
-                dd[0] = 0.0
-                dd[1] = arr_delay[i]
-                dd[2] = arr_delay[i]
-                dd[3] = -np.inf
-                dd[4] = np.inf
-            _emit(mode, arr_pre[i], arr_post[i], 0, i, seed, wd, dd, dmin, n_slots, pre0,
-                  post0, receptor, n_total, cursor, delay_range, targets, weights)
+                weights[pos] = arr_weight[row]
+            else:
+                weights[pos] = sample(wdist, row_key(seed, WEIGHT, row), j)
 
 
 @njit(cache=True)

@@ -19,27 +19,27 @@ _INV_2_53 = 1.0 / 9007199254740992.0
 STRUCTURE, WEIGHT, DELAY = 0, 1, 2
 
 
-@njit(inline="always")
+@njit(cache=True)
 def mix64(z):
     z = (z ^ (z >> np.uint64(30))) * _M1
     z = (z ^ (z >> np.uint64(27))) * _M2
     return z ^ (z >> np.uint64(31))
 
 
-@njit(inline="always")
+@njit(cache=True)
 def row_key(seed, stream, row):
     """Key of one row (a source or target neuron) of one stream."""
     return mix64(seed ^ mix64(np.uint64(stream) * _GOLDEN + np.uint64(row)))
 
 
-@njit(inline="always")
+@njit(cache=True)
 def uniform(key, counter):
     """Uniform float64 in [0, 1) from 53 random bits."""
     bits = mix64(key + (np.uint64(counter) + np.uint64(1)) * _GOLDEN) >> np.uint64(11)
     return float(bits) * _INV_2_53
 
 
-@njit(inline="always")
+@njit(cache=True)
 def normal(key, counter):
     """Standard normal draw (Box-Muller on counters 2c and 2c+1)."""
     u1 = 1.0 - uniform(key, 2 * counter)  # in (0, 1]: log is finite
@@ -51,9 +51,13 @@ def normal(key, counter):
 CONSTANT, UNIFORM, NORMAL, LOGNORMAL = 0, 1, 2, 3
 
 
-@njit(inline="always")
+@njit(cache=True)
 def sample(dist, key, counter):
-    """Draw from ``dist = (code, a, b, lo, hi)``; see :func:`dist_tuple`."""
+    """Draw from ``dist = (code, a, b, lo, hi)``, a tuple of floats.
+
+    (A tuple rather than an array: scalars cross compiled calls without the
+    reference counting an array argument costs on every synapse.)
+    """
     code = int(dist[0])
     a = dist[1]
     b = dist[2]
