@@ -8,7 +8,15 @@ Typical use::
     print(result.mean_rate("exc"))
 """
 
+import os
+
 __version__ = "0.1.0"
+
+# Bit-identical results for any thread count need the same scalar math in
+# every loop: Intel SVML would give vectorised exp a different last bit than
+# the remainder loops, whose extent depends on the thread split.  numba reads
+# this when it is first imported.
+os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
 
 from neurosim.api import build, simulate  # noqa: E402
 from neurosim.config import dump_config, load_config  # noqa: E402

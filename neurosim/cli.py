@@ -16,6 +16,13 @@ from neurosim.errors import NeurosimError
 EXIT_USER_ERROR = 2
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="a YAML file or the name of a built-in config (e.g. cuba)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
@@ -29,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="build and simulate a config, write an HDF5 result")
     _add_config_args(run)
     run.add_argument("--output", "-o", help="result file (default: results/<name>.h5)")
-    run.add_argument("--threads", type=int, help="threads (overrides the config)")
+    run.add_argument("--threads", type=_positive_int, help="threads (overrides the config)")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     run.add_argument("--no-plot", action="store_true", help="do not write the raster/rate PNG")
 

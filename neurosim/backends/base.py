@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ class ChunkOutput:
     traces: np.ndarray
 
 
-class Backend:
+class Backend(ABC):
     """Advances a network's state; filled in by each registered backend."""
 
     name = "base"
@@ -33,23 +34,23 @@ class Backend:
         self.network = network
         self.threads = threads
 
+    @abstractmethod
     def set_population_params(self, table: np.ndarray) -> None:
         """Replace the per-population propagator table (e.g. a current changed)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def advance(self, step0: int, n_steps: int, ext_ptr: np.ndarray, ext_idx: np.ndarray,
                 record_spikes: bool, trace_idx: np.ndarray, trace_every: int) -> ChunkOutput:
         """Run steps ``step0 .. step0 + n_steps - 1``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def spike_counts(self) -> np.ndarray:
         """Spikes emitted so far by each neuron (global index)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def delivered_events(self) -> int:
         """Synaptic events delivered so far."""
-        raise NotImplementedError
 
+    @abstractmethod
     def state(self) -> dict[str, np.ndarray]:
         """Current state arrays (engine units), for checkpoints and tests."""
-        raise NotImplementedError

@@ -1,59 +1,84 @@
 """External drive: Poisson and spike-generator events, step currents.
 
-Sources have no dynamics, so their spikes are generated in numpy per chunk
-and handed to the kernel as a list of ``(step, neuron)`` events; the kernel
-treats them exactly like spikes of simulated neurons.
+Sources have no dynamics, so their spikes are generated per chunk and handed
+to the kernel as a list of ``(step, neuron)`` events; the kernel treats them
+exactly like spikes of simulated neurons.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from neurosim.errors import ConfigError
+from neurosim.models.lif import to_steps
+from neurosim.network.random import POISSON, row_key, uniform
+
+
+@njit(cache=True)
+def _poisson_pass(fill, end, dt, rate, seed, start, next_time, drawn, steps, neurons):
+    """Count (``fill=False``) or emit the spikes falling before step ``end``.
+
+    Neuron ``i``'s ``k``-th interval is drawn from counter ``k`` of its own
+    stream, so its train does not depend on how the run is cut into chunks
+    or on any other neuron.  Returns the number of spikes.
+    """
+    t_end = end * dt
+    n = 0
+    for i in range(next_time.size):
+        t = next_time[i]
+        k = drawn[i]
+        key = row_key(seed, POISSON, i)
+        while t < t_end:
+            if fill:
+                steps[n] = int(t / dt)
+                neurons[n] = start + i
+            n += 1
+            t -= np.log1p(-uniform(key, k)) / rate
+            k += 1
+        if fill:
+            next_time[i] = t
+            drawn[i] = k
+    return n
 
 
 class PoissonSource:
-    """Independent Poisson trains on the step grid (one spike per step at most).
+    """Independent Poisson trains in continuous time, binned into steps.
 
-    Each neuron spikes in a step with probability ``1 - exp(-rate dt)``; the
-    gaps between spikes are geometric, so the cost grows with the number of
-    spikes, not with neurons x steps.
+    Intervals are exponential, so a neuron may spike more than once in a step
+    at high ``rate * dt`` (as NEST's ``poisson_generator``), and the rate is
+    exact at any rate.
     """
 
-    def __init__(self, start: int, size: int, rate: float, dt: float, rng: np.random.Generator):
+    def __init__(self, start: int, size: int, rate: float, dt: float, seed: int):
         self.start = start
-        self.size = size
-        self.p = -np.expm1(-rate * dt)
-        self.rng = rng
-        self.next_step = (rng.geometric(self.p, size) - 1) if self.p > 0 else None
+        self.rate = rate
+        self.dt = dt
+        self.seed = np.uint64(seed)
+        self.drawn = np.zeros(size, dtype=np.int64)
+        self.next_time = np.full(size, np.inf)
+        if rate > 0:
+            self.next_time[:] = 0.0
+            # First spike: one exponential interval from t = 0.
+            _poisson_pass(True, 0, dt, rate, self.seed, start, self.next_time, self.drawn,
+                          np.empty(0, np.int64), np.empty(0, np.int64))
 
     def events(self, step0: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-        if self.next_step is None:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
         end = step0 + n_steps
-        steps, neurons = [], []
-        due = np.nonzero(self.next_step < end)[0]
-        while due.size:
-            steps.append(self.next_step[due])
-            neurons.append(due + self.start)
-            self.next_step[due] += self.rng.geometric(self.p, due.size)
-            due = due[self.next_step[due] < end]
-        if not steps:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        return np.concatenate(steps), np.concatenate(neurons)
+        args = (end, self.dt, self.rate, self.seed, self.start, self.next_time, self.drawn)
+        count = _poisson_pass(False, *args, np.empty(0, np.int64), np.empty(0, np.int64))
+        steps = np.empty(count, np.int64)
+        neurons = np.empty(count, np.int64)
+        _poisson_pass(True, *args, steps, neurons)
+        return steps, neurons
 
 
 class SpikeGeneratorSource:
     """Spikes at given times: a spike at ``t`` is emitted in the step ending at ``t``."""
 
-    def __init__(self, start: int, size: int, times, indices, dt: float, path: str):
+    def __init__(self, start: int, times, indices, dt: float):
         times = np.asarray(times, dtype=np.float64)
         indices = np.zeros(times.size, np.int64) if indices is None else np.asarray(indices)
-        steps = np.rint(times / dt).astype(np.int64) - 1
-        if steps.size and steps.min() < 0:
-            raise ConfigError(f"{path}.params.times: spike times must be >= dt ({dt:g} s)")
-        if indices.size != times.size or (indices.size and (indices.min() < 0 or indices.max() >= size)):
-            raise ConfigError(f"{path}.params.indices: need one index in [0, {size}) per time")
+        steps = to_steps(times, dt) - 1
         order = np.lexsort((indices, steps))
         self.steps = steps[order]
         self.neurons = indices[order].astype(np.int64) + start
@@ -87,9 +112,14 @@ class StepCurrent:
 
     def __init__(self, population: int, times, amplitudes, dt: float):
         self.population = population
-        self.steps = np.rint(np.asarray(times, dtype=np.float64) / dt).astype(np.int64)
+        self.steps = to_steps(np.asarray(times, dtype=np.float64), dt)
         self.amplitudes = np.asarray(amplitudes, dtype=np.float64)
 
     def amplitude_at(self, step: int) -> float:
         k = np.searchsorted(self.steps, step, side="right") - 1
         return float(self.amplitudes[k]) if k >= 0 else 0.0
+
+    def next_change(self, step: int) -> int | None:
+        """First step after ``step`` where the amplitude changes, if any."""
+        k = np.searchsorted(self.steps, step, side="right")
+        return int(self.steps[k]) if k < self.steps.size else None

@@ -22,7 +22,9 @@ one thread, so the result is bit-identical for any thread count.
 import numpy as np
 from numba import njit, prange
 
-LIF_EXP, LIF_COND_EXP = 0, 1
+from neurosim.models.lif import MODEL_CODES
+
+LIF_EXP = MODEL_CODES["lif_exp"]
 
 
 @njit(cache=True)

@@ -13,15 +13,20 @@ import time
 import numpy as np
 
 from neurosim.backends import get_backend
+from neurosim.config import dump_config
 from neurosim.engine.inputs import PoissonSource, SpikeGeneratorSource, StepCurrent, merge_events
+from neurosim.engine.metadata import run_metadata
 from neurosim.errors import ConfigError
+from neurosim.models.lif import to_steps
 from neurosim.progress import SimulationProgress
 from neurosim.result import Result, SpikeRecord, TraceRecord
 
 #: Simulated time per chunk: long enough that the per-call overhead vanishes,
 #: short enough that progress updates and external-event buffers stay small.
 CHUNK_SECONDS = 0.05
-_STATE_COLUMNS = {"v": 0, "I_syn_e": 1, "g_e": 1, "I_syn_i": 2, "g_i": 2}
+#: spawn_key of the seed of each Poisson population (connectivity and the
+#: initial state use other keys, see neurosim.network.build).
+POISSON_SEED_KEY = 3
 
 
 class Simulation:
@@ -36,33 +41,39 @@ class Simulation:
         currents and what to record).
     backend, threads:
         Override the config's backend name and thread count.
+
+    Successive :meth:`run` calls continue the same simulation; each returns
+    the result of everything simulated so far.
     """
 
     def __init__(self, network, cfg, backend: str | None = None, threads: int | None = None):
         self.network = network
         self.cfg = cfg
-        self.threads = threads or cfg.threads
+        self.threads = cfg.threads if threads is None else threads
+        if self.threads < 1:
+            raise ConfigError(f"threads: must be at least 1 (got {self.threads})")
         self.backend_name = backend or cfg.backend
         self.backend = get_backend(self.backend_name)(network, self.threads)
         self.step = 0
+        self._sim_s = 0.0
         dt = network.dt
-        rng = np.random.default_rng(network.seeds["input"])
         self.sources = []
-        for pop in network.populations:
+        for index, pop in enumerate(network.populations):
             if pop.model.name == "poisson":
-                self.sources.append(PoissonSource(pop.start, pop.size, pop.params["rate"], dt, rng))
+                seed = np.random.SeedSequence(cfg.seed, spawn_key=(POISSON_SEED_KEY, index))
+                self.sources.append(PoissonSource(pop.start, pop.size, pop.params["rate"], dt,
+                                                  seed.generate_state(1, np.uint64)[0]))
             elif pop.model.name == "spike_generator":
                 self.sources.append(SpikeGeneratorSource(
-                    pop.start, pop.size, pop.params["times"], pop.params.get("indices"), dt,
-                    f"populations.{pop.name}"))
+                    pop.start, pop.params["times"], pop.params.get("indices"), dt))
         index = {p.name: i for i, p in enumerate(network.populations)}
         self.currents = [StepCurrent(index[c.target], c.times, c.amplitudes, dt)
                          for c in cfg.currents.values()]
         self._setup_recording()
         self._spikes = {name: ([], []) for name in self.recorded}
         self._traces: list[np.ndarray] = []
-        self.bin_steps = max(1, int(round(cfg.record.rate_bin / dt)))
-        self._rate_counts: list[np.ndarray] = []
+        self.bin_steps = max(1, int(to_steps(cfg.record.rate_bin, dt)))
+        self._binned = np.zeros((0, len(network.populations)), dtype=np.int64)
 
     # -- set-up -------------------------------------------------------------
     def _setup_recording(self) -> None:
@@ -78,13 +89,13 @@ class Simulation:
         for name, tr in rec.traces.items():
             pop = net.population(tr.population)
             interval = tr.interval if tr.interval is not None else net.dt
-            every.append(max(1, int(round(interval / net.dt))))
+            every.append(max(1, int(to_steps(interval, net.dt))))
             cols = []
             for var in tr.variables:
                 if var not in pop.model.state:
                     raise ConfigError(f"record.traces.{name}.variables: '{var}' is not a state "
                                       f"variable of {pop.model.name} ({', '.join(pop.model.state)})")
-                cols.append(_STATE_COLUMNS[var])
+                cols.append(pop.model.state.index(var))  # kernel columns: v, syn_e, syn_i
             neurons = np.asarray(tr.neurons, dtype=np.int64)
             self.trace_specs.append((name, pop, neurons, list(tr.variables), cols,
                                      len(idx), every[-1]))
@@ -102,20 +113,25 @@ class Simulation:
                          for i, p in enumerate(net.populations)])
 
     def _chunk_end(self, stop: int) -> int:
-        chunk = max(1, int(round(CHUNK_SECONDS / self.network.dt)))
+        """End of the next chunk: a chunk never straddles a current change."""
+        chunk = max(1, int(to_steps(CHUNK_SECONDS, self.network.dt)))
         end = min(stop, self.step + chunk)
         for cur in self.currents:
-            later = cur.steps[cur.steps > self.step]
-            if later.size:
-                end = min(end, int(later[0]))
+            change = cur.next_change(self.step)
+            if change is not None:
+                end = min(end, change)
         return end
 
     # -- running ------------------------------------------------------------
     def run(self, duration: float | None = None, progress: bool = False) -> Result:
         """Simulate ``duration`` seconds (default: the config's) and return the result."""
         duration = self.cfg.duration if duration is None else duration
-        n_total = int(round(duration / self.network.dt))
-        stop = self.step + n_total
+        n_total = int(to_steps(duration, self.network.dt))
+        if n_total < 1:
+            raise ConfigError(f"duration: {duration:g} s is shorter than one step "
+                              f"(dt {self.network.dt:g} s)")
+        start = self.step
+        stop = start + n_total
         record = bool(self.recorded)
         t0 = time.perf_counter()
         with SimulationProgress(duration, enabled=progress) as bar:
@@ -126,23 +142,33 @@ class Simulation:
                 ext_ptr, ext_idx = merge_events(self.sources, self.step, n)
                 out = self.backend.advance(self.step, n, ext_ptr, ext_idx, record,
                                            self.trace_idx, self.trace_every)
-                self._collect(out, ext_ptr, ext_idx)
+                self._collect(self.step, out, ext_ptr, ext_idx)
                 self.step = end
-                bar.update((self.step - (stop - n_total)) * self.network.dt,
+                bar.update((self.step - start) * self.network.dt,
                            int(self.backend.spike_counts().sum()))
-        sim_s = time.perf_counter() - t0
-        return self._result(n_total, sim_s)
+        self._sim_s += time.perf_counter() - t0
+        return self._result()
 
-    def _collect(self, out, ext_ptr, ext_idx) -> None:
+    def _collect(self, step0: int, out, ext_ptr, ext_idx) -> None:
         net = self.network
+        n_steps = out.pop_counts.shape[0]
         counts = out.pop_counts.astype(np.int64)
         # Source populations' spikes come from the event lists, not the kernel.
         if ext_idx.size:
-            steps = np.repeat(np.arange(ext_ptr.size - 1), np.diff(ext_ptr))
+            steps = np.repeat(np.arange(n_steps), np.diff(ext_ptr))
             bounds = np.array([p.start for p in net.populations] + [net.n_neurons])
             pops = np.searchsorted(bounds, ext_idx, side="right") - 1
             np.add.at(counts, (steps, pops), 1)
-        self._rate_counts.append(counts)
+        # Bin into rate bins by global step, so chunking does not matter.
+        bins = (step0 + np.arange(n_steps)) // self.bin_steps
+        need = int(bins[-1]) + 1
+        if need > self._binned.shape[0]:
+            grown = np.zeros((need, self._binned.shape[1]), dtype=np.int64)
+            grown[: self._binned.shape[0]] = self._binned
+            self._binned = grown
+        for p in range(counts.shape[1]):
+            self._binned[:, p] += np.bincount(bins, weights=counts[:, p],
+                                              minlength=need).astype(np.int64)
         if self.recorded and out.spike_neurons.size:
             for name in self.recorded:
                 pop = net.population(name)
@@ -153,22 +179,21 @@ class Simulation:
             self._traces.append(out.traces)
 
     # -- result -------------------------------------------------------------
-    def _result(self, n_steps: int, sim_s: float) -> Result:
-        from neurosim.config import dump_config
-        from neurosim.engine.metadata import run_metadata
-
+    def _result(self) -> Result:
         net, dt = self.network, self.network.dt
+        n_steps = self.step
         spikes = {}
         for name, (steps, neurons) in self._spikes.items():
             st = np.concatenate(steps) if steps else np.empty(0, np.int64)
             nr = np.concatenate(neurons) if neurons else np.empty(0, np.int32)
             spikes[name] = SpikeRecord(times=(st + 1) * dt, indices=nr.astype(np.int32))
-        counts = np.concatenate(self._rate_counts) if self._rate_counts else np.zeros((0, 0))
-        n_bins = max(1, -(-counts.shape[0] // self.bin_steps))
-        binned = np.zeros((n_bins, len(net.populations)))
-        np.add.at(binned, np.arange(counts.shape[0]) // self.bin_steps, counts)
         bin_s = self.bin_steps * dt
-        rates = {p.name: binned[:, i] / (p.size * bin_s) for i, p in enumerate(net.populations)}
+        # The last bin may be partial: divide by the time it actually spans.
+        widths = np.full(self._binned.shape[0], bin_s)
+        if widths.size:
+            widths[-1] = (n_steps - (widths.size - 1) * self.bin_steps) * dt
+        rates = {p.name: self._binned[:, i] / (p.size * widths)
+                 for i, p in enumerate(net.populations)}
         traces = self._trace_records(dt)
         spike_count = self.backend.spike_counts()
         pop_counters = {
@@ -187,7 +212,7 @@ class Simulation:
                 "synapses": proj.n_synapses,
                 "synaptic_events": int(np.dot(emitted, proj.outdegree.astype(np.int64))),
             }
-        metadata = run_metadata(self, sim_s, n_steps)
+        metadata = run_metadata(self, self._sim_s, n_steps)
         return Result(
             config_text=dump_config(self.cfg), seed=self.cfg.seed, dt=dt, duration=n_steps * dt,
             populations={p.name: {"size": p.size, "model": p.model.name} for p in net.populations},

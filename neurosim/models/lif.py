@@ -50,6 +50,15 @@ PARAM_WIDTH = 10
 FLUSH_BELOW = 1e-30
 
 
+def to_steps(t, dt: float):
+    """Whole steps in time ``t`` (scalar or array), rounding halves up.
+
+    The one rounding rule for every duration: refractory periods, delays,
+    spike times, current changes.
+    """
+    return np.floor(np.asarray(t) / dt + 0.5).astype(np.int64)
+
+
 def _decay(dt: float, tau: float) -> float:
     return math.exp(-dt / tau)
 
@@ -139,7 +148,7 @@ class NeuronModel:
         return row
 
     def refractory_steps(self, params: dict, dt: float) -> int:
-        return int(round(params.get("t_ref", 0.0) / dt)) if not self.is_source else 0
+        return 0 if self.is_source else int(to_steps(params.get("t_ref", 0.0), dt))
 
 
 _MODELS = {

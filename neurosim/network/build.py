@@ -21,12 +21,13 @@ temporary copy of the synapses is ever held.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from neurosim.errors import ConfigError
 from neurosim.models import NeuronModel, get_model
+from neurosim.models.lif import to_steps
 from neurosim.network import connectivity as conn
 from neurosim.network.memory import check_fits
 from neurosim.network.random import CONSTANT, LOGNORMAL, NORMAL, UNIFORM
@@ -79,7 +80,6 @@ class Network:
     syn: np.ndarray
     refractory: np.ndarray
     build_seconds: float = 0.0
-    seeds: dict = field(default_factory=dict)
 
     @property
     def n_neurons(self) -> int:
@@ -164,8 +164,10 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
     t0 = time.perf_counter()
     dtype = np.dtype(dtype or cfg.precision)
     dt = cfg.dt
-    seeds = np.random.SeedSequence(cfg.seed)
-    conn_seq, init_seq, input_seq = seeds.spawn(3)
+    # spawn_key 0: connectivity, 1: initial state (Poisson inputs use 3, see
+    # neurosim.engine.simulation), so each stream is fixed by the seed alone.
+    conn_seq = np.random.SeedSequence(cfg.seed, spawn_key=(0,))
+    init_seq = np.random.SeedSequence(cfg.seed, spawn_key=(1,))
 
     pops: list[PopulationSlice] = []
     start = 0
@@ -174,7 +176,15 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
         pops.append(PopulationSlice(name, get_model(spec.model), start, size, dict(spec.params)))
         start += size
     n_neurons = start
+    if 2 * n_neurons >= 2**31:
+        raise ConfigError(f"{n_neurons:,} neurons: at most {2**30 - 1:,} are supported "
+                          "(synapse targets are 32-bit)")
     by_name = {p.name: p for p in pops}
+    for pop in pops:
+        times = pop.params.get("times", []) if pop.model.name == "spike_generator" else []
+        if len(times) and to_steps(np.min(times), dt) < 1:
+            raise ConfigError(f"populations.{pop.name}.params.times: spike times must be at "
+                              f"least dt ({dt:g} s): a spike is stamped at the end of its step")
 
     plans = []
     proj_seeds = conn_seq.spawn(max(len(cfg.projections), 1))
@@ -191,7 +201,10 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
     dmin, dmax = _delay_range(plans)
     n_slots = dmax - dmin + 1
     n_rows = n_neurons * n_slots
-    check_fits(estimate + 16 * n_rows, f"network '{cfg.name}' delay table", memory_limit)
+    # indptr and cursors (8 B each per row) and the engine's spike history
+    # ring (4 B per neuron per step of the longest delay).
+    check_fits(estimate + 16 * n_rows + 4 * n_neurons * (dmax + 1),
+               f"network '{cfg.name}' with delays up to {dmax} steps", memory_limit)
 
     # Filling in (receptor, target population) order keeps rows sorted by target.
     order = sorted(range(len(plans)), key=lambda i: (plans[i]["receptor"], plans[i]["post0"]))
@@ -200,12 +213,9 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
     empty_weights = np.empty(0, dtype=dtype)
     outdegrees = {}
     for i in order:
-        plan = plans[i]
-        before = cursor.copy() if plans else None
-        _run_pass(plan, conn.COUNT, dmin, n_slots, cursor, empty_targets, empty_weights)
-        delta = (cursor - before).reshape(n_neurons, n_slots).sum(axis=1)
-        pre = plan["pre"]
-        outdegrees[i] = delta[pre.start:pre.stop].astype(np.int32)
+        outdegrees[i] = np.zeros(plans[i]["pre"].size, dtype=np.int64)
+        _run_pass(plans[i], conn.COUNT, dmin, n_slots, cursor, empty_targets, empty_weights,
+                  outdegree=outdegrees[i])
 
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(cursor, out=indptr[1:])
@@ -226,8 +236,7 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
     v, syn, refractory = _initial_state(cfg, pops, n_neurons, dtype, init_seq)
     return Network(dt=dt, dtype=dtype, populations=pops, projections=projections, indptr=indptr,
                    targets=targets, weights=weights, dmin=dmin, n_slots=n_slots, v=v, syn=syn,
-                   refractory=refractory, build_seconds=time.perf_counter() - t0,
-                   seeds={"input": input_seq})
+                   refractory=refractory, build_seconds=time.perf_counter() - t0)
 
 
 def _plan_projection(name, proj, by_name, n_total, dt, seed_seq) -> dict:
@@ -260,18 +269,18 @@ def _plan_projection(name, proj, by_name, n_total, dt, seed_seq) -> dict:
     except ConfigError as err:
         raise ConfigError(f"{path}.weight: {err}") from None
     wdist = dist_tuple(proj.weight, factor)
-    ddist = (float(CONSTANT), 1.0, 1.0, -np.inf, np.inf)
-    if proj.delay is not None:
-        ddist = dist_tuple(proj.delay, 1.0 / dt)
-    if ddist[0] == CONSTANT:
-        steps = float(max(1, int(np.floor(ddist[1] + 0.5))))
+    if proj.delay is None or proj.delay.is_constant:
+        delay = dt if proj.delay is None else proj.delay.constant
+        steps = float(max(1, int(to_steps(delay, dt))))
         ddist = (float(CONSTANT), steps, steps, -np.inf, np.inf)
+    else:
+        ddist = dist_tuple(proj.delay, 1.0 / dt)
     arr_w = np.empty(0, dtype=np.float64)
     arr_d = np.empty(0, dtype=np.float64)
     if rule == "arrays" and connect.weight is not None:
         arr_w = np.asarray(connect.weight_values(), dtype=np.float64) * factor
     if rule == "arrays" and connect.delay is not None:
-        arr_d = np.maximum(1.0, np.floor(np.asarray(connect.delay_values()) / dt + 0.5))
+        arr_d = np.maximum(1, to_steps(connect.delay_values(), dt)).astype(np.float64)
     receptor = 0 if proj.receptor == "exc" else 1
     return {
         "name": name, "pre": pre, "post": post, "receptor": receptor, "n_total": n_total,
@@ -285,15 +294,18 @@ def _plan_projection(name, proj, by_name, n_total, dt, seed_seq) -> dict:
     }
 
 
-def _run_pass(plan, mode, dmin, n_slots, cursor, targets, weights, delay_range=None):
+def _run_pass(plan, mode, dmin, n_slots, cursor, targets, weights, delay_range=None,
+              outdegree=None):
     if delay_range is None:
         delay_range = np.zeros(2, dtype=np.int64)
+    if outdegree is None:
+        outdegree = np.zeros(0, dtype=np.int64)
     conn.enumerate_synapses(
         mode, plan["rule"], plan["pre"].size, plan["post"].size, plan["p"], plan["k"],
         plan["same"], plan["autapses"], plan["multapses"], plan["arr_pre"], plan["arr_post"],
         plan["arr_w"], plan["arr_d"], np.uint64(plan["seed"]), plan["wdist"], plan["ddist"],
-        dmin, n_slots, plan["pre"].start, plan["post"].start, plan["receptor"], plan["n_total"], cursor,
-        delay_range, targets, weights)
+        dmin, n_slots, plan["pre"].start, plan["post"].start, plan["receptor"], plan["n_total"],
+        cursor, outdegree, delay_range, targets, weights)
 
 
 def _delay_range(plans) -> tuple[int, int]:
@@ -326,8 +338,9 @@ def _initial_state(cfg, pops, n_neurons, dtype, init_seq):
         for var, value in spec.initial.items():
             draw = np.asarray(value.sample(rng, pop.size), dtype=np.float64)
             draw = draw * pop.model.state_factor(pop.params, var)
-            if var == "v":
+            column = pop.model.state.index(var)  # v, then the two synaptic variables
+            if column == 0:
                 v[pop.start:pop.stop] = draw
             else:
-                syn[0 if var.endswith("_e") else 1, pop.start:pop.stop] = draw
+                syn[column - 1, pop.start:pop.stop] = draw
     return v, syn, refractory

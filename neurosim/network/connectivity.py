@@ -7,9 +7,9 @@ the synapse into its place in the CSR arrays.  All random draws are counter-base
 (:mod:`neurosim.network.random`), so the three passes see the same synapses
 without any per-synapse temporary storage.
 
-Rows come out sorted by target for each projection: sources' targets are
-enumerated in ascending order (source-major rules) or targets are visited in
-ascending order (target-major rules).
+Rows come out sorted by target for each projection (except ``arrays``):
+sources' targets are enumerated in ascending order (source-major rules) or
+targets are visited in ascending order (``fixed_indegree``).
 
 A synapse's target is stored as the flat index ``receptor * n_total + post``
 into the engine's synaptic state array of shape (receptors, neurons).
@@ -80,8 +80,13 @@ def _row_partners(rule, row, n_pool, p, k, no_self, multapses, seed, chosen, out
             if p >= 1.0:
                 t += 1
             else:
-                t += 1 + int(np.floor(np.log1p(-uniform(key, draw)) / log_q))
+                # The skip stays a float until it is known to land in range:
+                # for tiny p it can exceed the int64 range.
+                skip = np.floor(np.log1p(-uniform(key, draw)) / log_q)
                 draw += 1
+                if t + 1 + skip >= n_pool:
+                    break
+                t += 1 + int(skip)
             if t >= n_pool:
                 break
             if not (no_self and t == row):
@@ -113,14 +118,15 @@ def _row_partners(rule, row, n_pool, p, k, no_self, multapses, seed, chosen, out
 @njit(cache=True)
 def enumerate_synapses(mode, rule, n_pre, n_post, p, k, same_population, autapses, multapses,
                        arr_pre, arr_post, arr_weight, arr_delay, seed, wdist, ddist, dmin,
-                       n_slots, pre0, post0, receptor, n_total, cursor, delay_range, targets,
-                       weights):
+                       n_slots, pre0, post0, receptor, n_total, cursor, outdegree, delay_range,
+                       targets, weights):
     """Run one pass (``RANGE``, ``COUNT`` or ``FILL``) of one projection.
 
     ``wdist``/``ddist`` are tuples ``(code, a, b, lo, hi)`` with weights in
     the engine's internal unit and delays in (fractional) steps; ``arr_*``
     hold explicit connections for the ``arrays`` rule (weights/delays may be
-    empty to fall back to the distributions).
+    empty to fall back to the distributions).  The count pass also counts
+    each source's out-degree in this projection into ``outdegree``.
     """
     seed = np.uint64(seed)
     no_self = same_population and not autapses
@@ -154,6 +160,7 @@ def enumerate_synapses(mode, rule, n_pre, n_post, p, k, same_population, autapse
             slot = (pre0 + src) * n_slots + (steps - dmin)
             if mode == COUNT:
                 cursor[slot] += 1
+                outdegree[src] += 1
                 continue
             pos = cursor[slot]
             cursor[slot] = pos + 1
@@ -169,8 +176,9 @@ def sort_unsorted_rows(indptr, targets, weights):
     """Sort by target the (rare) row segments that several projections mixed.
 
     Delivery split by target range between threads relies on sorted rows;
-    one projection per source already produces them, so this only touches
-    rows where two projections onto overlapping targets met.
+    the generated rules already produce them, so this only touches rows of
+    explicit ``arrays`` connections or where two projections onto
+    overlapping targets met.
     """
     for r in range(indptr.size - 1):
         lo = indptr[r]

@@ -15,8 +15,9 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _INV_2_53 = 1.0 / 9007199254740992.0
 
-#: Stream numbers: independent draws for structure, weights and delays.
-STRUCTURE, WEIGHT, DELAY = 0, 1, 2
+#: Stream numbers: independent draws for structure, weights, delays and
+#: Poisson inputs.
+STRUCTURE, WEIGHT, DELAY, POISSON = 0, 1, 2, 3
 
 
 @njit(cache=True)

@@ -81,3 +81,49 @@ def test_poisson_drive_counts_synaptic_events_per_projection():
     assert res.metadata["delivered_events"] <= proj["synaptic_events"]
     last = res.spikes["noise"].times > 0.2 - 0.5e-4  # emitted in the final step
     assert res.metadata["delivered_events"] == 7 * (spikes - last.sum())
+
+
+POISSON = """
+seed: 4
+dt: 0.1 ms
+duration: 400 ms
+populations:
+  noise: {size: 200, model: poisson, params: {rate: 30 Hz}}
+  n: {size: 1, model: lif_exp}
+"""
+
+
+def test_poisson_trains_do_not_depend_on_chunking_or_other_inputs():
+    _, whole = run(config(POISSON))
+    cfg = config(POISSON)
+    from neurosim.engine.simulation import Simulation
+    from neurosim.network import build_network
+
+    sim = Simulation(build_network(cfg), cfg)
+    sim.run(0.13)
+    halves = sim.run(0.27)
+    assert halves.duration == pytest.approx(0.4)
+    np.testing.assert_array_equal(whole.spikes["noise"].times, halves.spikes["noise"].times)
+    np.testing.assert_array_equal(whole.spikes["noise"].indices, halves.spikes["noise"].indices)
+    # A step current splits chunks; another Poisson population draws too.
+    extra = POISSON + ("  other: {size: 50, model: poisson, params: {rate: 80 Hz}}\n"
+                       "currents:\n  c: {target: n, times: [17.3 ms], amplitudes: [10 pA]}\n")
+    _, more = run(config(extra))
+    np.testing.assert_array_equal(whole.spikes["noise"].indices, more.spikes["noise"].indices)
+
+
+def test_poisson_rate_is_exact_even_above_one_spike_per_step():
+    text = POISSON.replace("30 Hz", "8000 Hz").replace("400 ms", "100 ms")
+    _, res = run(config(text))
+    expected = 200 * 0.1 * 8000
+    assert abs(res.counters["populations"]["noise"]["spikes"] - expected) < 4 * np.sqrt(expected)
+
+
+def test_duration_shorter_than_a_step_is_refused():
+    from neurosim.engine.simulation import Simulation
+    from neurosim.errors import ConfigError
+    from neurosim.network import build_network
+
+    cfg = config(POISSON)
+    with pytest.raises(ConfigError, match="duration"):
+        Simulation(build_network(cfg), cfg).run(0.00001)

@@ -140,3 +140,14 @@ def test_rows_are_sorted_by_target_and_use_eight_bytes_per_synapse():
         row = net.targets[net.indptr[r]:net.indptr[r + 1]]
         assert np.all(np.diff(row) >= 0)
     assert (net.targets.itemsize + net.weights.itemsize) == 8
+
+
+def test_tiny_connection_probability_terminates_with_few_synapses():
+    syn = network("{rule: fixed_probability, p: 1.0e-19}").synapses("p")
+    assert syn["pre"].size == 0
+
+
+def test_constant_delay_respects_its_clip():
+    net = network("{rule: one_to_one}", na=10, nb=10,
+                  delay="{dist: constant, value: 5 ms, clip: [null, 2 ms]}")
+    assert set(net.synapses("p")["delay"]) == {20}
