@@ -43,7 +43,9 @@ class CpuBackend(Backend):
         self.hist_len = np.zeros(net.max_delay + 1, dtype=np.int64)
         self._spike_count = np.zeros(n, dtype=np.int64)
         self._events = np.zeros(1, dtype=np.int64)
-        self._rec_capacity = max(1024, n)
+        self._rec_capacity = 0
+        self._rec_step = np.empty(0, dtype=np.int64)
+        self._rec_idx = np.empty(0, dtype=np.int32)
         self.parts = min(threads, max(1, n // _MIN_NEURONS_PER_THREAD))
         self.part_bounds = np.linspace(0, n, self.parts + 1).astype(np.int64)
 
@@ -70,9 +72,9 @@ class CpuBackend(Backend):
         done = 0
         numba.set_num_threads(max(1, min(self.threads, numba.config.NUMBA_NUM_THREADS)))
         while done < n_steps:
-            cap = self._rec_capacity if record_spikes else 0
-            rec_step = np.empty(cap, dtype=np.int64)
-            rec_idx = np.empty(cap, dtype=np.int32)
+            # The kernel stops early when a step might overflow the buffer
+            # (it needs room for every neuron spiking); then it grows.
+            rec_step, rec_idx = self._recording_buffers(record_spikes, ext_idx.size)
             rec_n = np.zeros(1, dtype=np.int64)
             args = (step0 + done, n_steps - done, self.v, self.syn, self.refractory,
                     self.pop_bounds, self.pop_model, self.pop_par, self.pop_ref, net.indptr,
@@ -84,18 +86,27 @@ class CpuBackend(Backend):
                 steps = kernels.run_parallel(*args, self.part_bounds)
             else:
                 steps = kernels.run_serial(*args)
-            rec_steps.append(rec_step[: rec_n[0]])
-            rec_neurons.append(rec_idx[: rec_n[0]])
+            rec_steps.append(rec_step[: rec_n[0]].copy())
+            rec_neurons.append(rec_idx[: rec_n[0]].copy())
             done += steps
-            if steps == 0 or done < n_steps:
+            if done < n_steps:
                 self._rec_capacity *= 2
-        empty = (np.empty(0, np.int64), np.empty(0, np.int32))
         return ChunkOutput(
-            spike_steps=np.concatenate(rec_steps) if rec_steps else empty[0],
-            spike_neurons=np.concatenate(rec_neurons) if rec_neurons else empty[1],
+            spike_steps=np.concatenate(rec_steps),
+            spike_neurons=np.concatenate(rec_neurons),
             pop_counts=pop_counts,
             traces=traces[: trace_n[0]],
         )
+
+    def _recording_buffers(self, record: bool, n_external: int):
+        if not record:
+            return np.empty(0, np.int64), np.empty(0, np.int32)
+        need = self.network.n_neurons + n_external
+        self._rec_capacity = max(self._rec_capacity, 2 * need)
+        if self._rec_step.size < self._rec_capacity:
+            self._rec_step = np.empty(self._rec_capacity, dtype=np.int64)
+            self._rec_idx = np.empty(self._rec_capacity, dtype=np.int32)
+        return self._rec_step, self._rec_idx
 
     def spike_counts(self) -> np.ndarray:
         return self._spike_count

@@ -28,41 +28,43 @@ LIF_EXP = MODEL_CODES["lif_exp"]
 
 
 @njit(cache=True)
-def _lif_exp_update(v, x_e, x_i, refr, par, marker):
-    """One exact step of current-based LIF neurons; returns whether any spiked.
+def _lif_exp_update(a, b, v, syn, until, par, step, marker):
+    """One exact step of current-based LIF neurons ``a:b``; True if any spiked.
 
-    Branch-free, so the compiler vectorises it (the boolean "any" reduction
-    keeps the vectors wide; counting in the loop would force 64-bit lanes).
-    Synaptic variables below
-    ``flush`` become zero (see :data:`neurosim.models.lif.FLUSH_BELOW`).  A neuron that spiked is
-    marked ``refr == marker`` (``t_ref`` steps + 1) and is clamped while
-    ``refr > 1``, i.e. for ``t_ref`` steps after its spike.  Arrays are
-    slices starting at 0, which lets the compiler drop negative-index checks.
+    ``until[i]`` is the step at which neuron ``i`` integrates again: it is
+    clamped at ``V_reset`` while ``step < until[i]``, and a spike in this step
+    sets ``until[i] = marker = step + t_ref_steps + 1``, which also marks it
+    for :func:`_collect_spiked`.  Branch-free but for that masked store, so
+    the compiler vectorises it (the boolean "any" reduction keeps the vectors
+    wide; counting in the loop would force 64-bit lanes).  Synaptic variables
+    below ``flush`` become zero (see :data:`neurosim.models.lif.FLUSH_BELOW`).
+    Indices are unsigned, which spares the negative-index checks that would
+    stop vectorisation, without slicing (views cost more than a small step).
     """
     p22, p21e, p21i, p11e, p11i = par[0], par[1], par[2], par[3], par[4]
     drive, v_th, v_reset, flush = par[5], par[6], par[7], par[9]
-    one = np.int32(1)
-    zero = np.int32(0)
     any_spiked = False
-    for i in range(v.size):
-        e = x_e[i]
-        g = x_i[i]
+    first = np.uint64(a)
+    for k in range(b - a):
+        i = first + np.uint64(k)
+        e = syn[0, i]
+        g = syn[1, i]
         v_new = p22 * v[i] + p21e * e + p21i * g + drive
         e *= p11e
         g *= p11i
-        x_e[i] = e if abs(e) >= flush else e - e  # a typed zero
-        x_i[i] = g if abs(g) >= flush else g - g
-        r = refr[i]
-        v_new = v_reset if r > one else v_new
+        syn[0, i] = e if abs(e) >= flush else e - e  # e - e: a zero of e's type
+        syn[1, i] = g if abs(g) >= flush else g - g
+        v_new = v_reset if until[i] > step else v_new
         spiked = v_new >= v_th
         v[i] = v_reset if spiked else v_new
-        refr[i] = marker if spiked else max(r - one, zero)
+        if spiked:
+            until[i] = marker
         any_spiked |= spiked
     return any_spiked
 
 
 @njit(cache=True)
-def _lif_cond_exp_update(v, g_e, g_i, refr, par, marker):
+def _lif_cond_exp_update(a, b, v, syn, until, par, step, marker):
     """One step of conductance-based LIF neurons (see :func:`_lif_exp_update`).
 
     Exponential Euler: with conductances frozen over the step the membrane
@@ -70,69 +72,74 @@ def _lif_cond_exp_update(v, g_e, g_i, refr, par, marker):
     """
     dt_c, g_l, leak_drive, e_e, e_i = par[0], par[1], par[2], par[3], par[4]
     p11e, p11i, v_th, v_reset, flush = par[5], par[6], par[7], par[8], par[9]
-    one = np.int32(1)
-    zero = np.int32(0)
     any_spiked = False
-    for i in range(v.size):
-        ge = g_e[i]
-        gi = g_i[i]
+    first = np.uint64(a)
+    for k in range(b - a):
+        i = first + np.uint64(k)
+        ge = syn[0, i]
+        gi = syn[1, i]
         g_tot = g_l + ge + gi
         v_inf = (leak_drive + ge * e_e + gi * e_i) / g_tot
         v_new = v_inf + (v[i] - v_inf) * np.exp(-dt_c * g_tot)
         ge *= p11e
         gi *= p11i
-        g_e[i] = ge if abs(ge) >= flush else ge - ge  # a typed zero
-        g_i[i] = gi if abs(gi) >= flush else gi - gi
-        r = refr[i]
-        v_new = v_reset if r > one else v_new
+        syn[0, i] = ge if abs(ge) >= flush else ge - ge
+        syn[1, i] = gi if abs(gi) >= flush else gi - gi
+        v_new = v_reset if until[i] > step else v_new
         spiked = v_new >= v_th
         v[i] = v_reset if spiked else v_new
-        refr[i] = marker if spiked else max(r - one, zero)
+        if spiked:
+            until[i] = marker
         any_spiked |= spiked
     return any_spiked
 
 
 @njit(cache=True)
-def _advance_range(lo, hi, pop_bounds, pop_model, pop_par, pop_ref, v, syn, refr,
-                   out, n, counts):
-    """Advance neurons ``lo:hi``; append spikes to ``out[n:]``; return new n."""
+def _collect_spiked(a, b, until, marker, out, row, n):
+    """Append to ``out[row, n:]`` every ``i`` in ``a:b`` with ``until[i] == marker``.
+
+    A vectorised test per block of 256 skips the (vast majority of) blocks
+    without a spike, 4x cheaper than testing neuron by neuron.
+    """
+    for b0 in range(a, b, 256):
+        first = np.uint64(b0)
+        size = min(256, b - b0)
+        hit = False
+        for k in range(size):
+            hit |= until[first + np.uint64(k)] == marker
+        if hit:
+            for k in range(size):
+                if until[first + np.uint64(k)] == marker:
+                    out[row, n] = b0 + k
+                    n += 1
+    return n
+
+
+@njit(cache=True)
+def _advance_range(step, lo, hi, pop_bounds, pop_model, pop_par, pop_ref, v, syn, until,
+                   out, row, n, counts, m):
+    """Advance neurons ``lo:hi``; append spikes to ``out[row, n:]``; return new n.
+
+    ``until`` holds, per neuron, the step at which it integrates again
+    (int32, so a run is limited to 2**31 steps).  Spikes per population are
+    added to ``counts[m, p]``.
+    """
+    now = np.int32(step)
     for p in range(pop_model.size):
         a = max(lo, pop_bounds[p])
         b = min(hi, pop_bounds[p + 1])
         model = pop_model[p]
         if a >= b or model < 0:
             continue
-        marker = np.int32(pop_ref[p] + 1)
-        state = (v[a:b], syn[0, a:b], syn[1, a:b], refr[a:b], pop_par[p], marker)
+        marker = np.int32(step + pop_ref[p] + 1)
         if model == LIF_EXP:
-            any_spiked = _lif_exp_update(*state)
+            any_spiked = _lif_exp_update(a, b, v, syn, until, pop_par[p], now, marker)
         else:
-            any_spiked = _lif_cond_exp_update(*state)
+            any_spiked = _lif_cond_exp_update(a, b, v, syn, until, pop_par[p], now, marker)
         if any_spiked:
             n0 = n
-            n = _collect_spiked(refr[a:b], marker, out, n, a)
-            counts[p] += n - n0
-    return n
-
-
-@njit(cache=True)
-def _collect_spiked(refr, marker, out, n, offset):
-    """Append ``offset + i`` for every ``refr[i] == marker``; return new n.
-
-    A vectorised test per block of 256 skips the (vast majority of) blocks
-    without a spike, 4x cheaper than testing neuron by neuron.
-    """
-    size = refr.size
-    for b0 in range(0, size, 256):
-        block = refr[b0:min(b0 + 256, size)]
-        hit = False
-        for i in range(block.size):
-            hit |= block[i] == marker
-        if hit:
-            for i in range(block.size):
-                if block[i] == marker:
-                    out[n] = offset + b0 + i
-                    n += 1
+            n = _collect_spiked(a, b, until, marker, out, row, n)
+            counts[m, p] += n - n0
     return n
 
 
@@ -148,10 +155,9 @@ def _lower_bound(targets, lo, hi, value):
 
 
 @njit(cache=True)
-def _scatter_add(syn_flat, targets, weights):
-    # Slices indexed from 0 let the compiler drop negative-index checks.
-    for j in range(targets.size):
-        syn_flat[targets[j]] += weights[j]
+def _scatter_add(syn_flat, targets, weights, a, b):
+    for j in range(np.uint64(a), np.uint64(b)):
+        syn_flat[np.uint64(targets[j])] += weights[j]
 
 
 @njit(cache=True)
@@ -180,10 +186,10 @@ def _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin, n_slots
                     offset = receptor * n_neurons
                     ra = _lower_bound(targets, a, b, offset + lo)
                     rb = _lower_bound(targets, ra, b, offset + hi)
-                    _scatter_add(syn_flat, targets[ra:rb], weights[ra:rb])
+                    _scatter_add(syn_flat, targets, weights, ra, rb)
                     events += rb - ra
             else:
-                _scatter_add(syn_flat, targets[a:b], weights[a:b])
+                _scatter_add(syn_flat, targets, weights, a, b)
                 events += b - a
     return events
 
@@ -227,16 +233,17 @@ def run_serial(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, pop
     """
     n_neurons = v.size
     n_hist = hist.shape[0]
+    syn_flat = syn.reshape(-1)
     for m in range(n_steps):
         step = step0 + m
         n_ext = ext_ptr[m + 1] - ext_ptr[m]
         if rec_on and rec_n[0] + n_neurons + n_ext > rec_step.size:
             return m
         row = step % n_hist
-        n = _advance_range(0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v, syn,
-                           refr, hist[row], 0, pop_counts[m])
+        n = _advance_range(step, 0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v,
+                           syn, refr, hist, row, 0, pop_counts, m)
         events[0] += _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin,
-                                    n_slots, syn.reshape(-1), 0, n_neurons, False)
+                                    n_slots, syn_flat, 0, n_neurons, False)
         _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                      rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                      trace_n, v, syn)
@@ -252,6 +259,7 @@ def run_parallel(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, p
     n_neurons = v.size
     n_hist = hist.shape[0]
     n_parts = part_bounds.size - 1
+    syn_flat = syn.reshape(-1)
     part_n = np.zeros(n_parts, dtype=np.int64)
     part_events = np.zeros(n_parts, dtype=np.int64)
     part_counts = np.zeros((n_parts, pop_model.size), dtype=pop_counts.dtype)
@@ -265,10 +273,10 @@ def run_parallel(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, p
             lo = part_bounds[p]
             hi = part_bounds[p + 1]
             # Each part writes its spikes into its own stretch of the row.
-            part_n[p] = _advance_range(lo, hi, pop_bounds, pop_model, pop_par, pop_ref, v,
-                                       syn, refr, hist[row], lo, part_counts[p]) - lo
-            part_events[p] += _deliver_range(step, hist, hist_len, indptr, targets, weights,
-                                             dmin, n_slots, syn.reshape(-1), lo, hi, True)
+            part_n[p] = _advance_range(step, lo, hi, pop_bounds, pop_model, pop_par, pop_ref,
+                                       v, syn, refr, hist, row, lo, part_counts, p) - lo
+            part_events[p] = _deliver_range(step, hist, hist_len, indptr, targets, weights,
+                                            dmin, n_slots, syn_flat, lo, hi, True)
         n = 0
         for p in range(n_parts):
             lo = part_bounds[p]
@@ -279,7 +287,6 @@ def run_parallel(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, p
                 pop_counts[m, c] += part_counts[p, c]
                 part_counts[p, c] = 0
             events[0] += part_events[p]
-            part_events[p] = 0
         _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                      rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                      trace_n, v, syn)

@@ -21,12 +21,17 @@ from neurosim.models.lif import to_steps
 from neurosim.progress import SimulationProgress
 from neurosim.result import Result, SpikeRecord, TraceRecord
 
-#: Simulated time per chunk: long enough that the per-call overhead vanishes,
-#: short enough that progress updates and external-event buffers stay small.
-CHUNK_SECONDS = 0.05
+#: Work per chunk in neuron-steps: enough that Python's share (inputs,
+#: recording, progress) vanishes, little enough for timely progress updates.
+CHUNK_NEURON_STEPS = 20_000_000
+#: Bounds on a chunk, in steps (small networks; external-event buffers).
+CHUNK_STEPS = (100, 10_000)
 #: spawn_key of the seed of each Poisson population (connectivity and the
 #: initial state use other keys, see neurosim.network.build).
 POISSON_SEED_KEY = 3
+#: Refractory state is kept as the (int32) step at which a neuron integrates
+#: again; leave room for the longest refractory period after the last step.
+MAX_STEPS = 2**31 - 2**24
 
 
 class Simulation:
@@ -114,7 +119,8 @@ class Simulation:
 
     def _chunk_end(self, stop: int) -> int:
         """End of the next chunk: a chunk never straddles a current change."""
-        chunk = max(1, int(to_steps(CHUNK_SECONDS, self.network.dt)))
+        lo, hi = CHUNK_STEPS
+        chunk = min(hi, max(lo, CHUNK_NEURON_STEPS // max(self.network.n_neurons, 1)))
         end = min(stop, self.step + chunk)
         for cur in self.currents:
             change = cur.next_change(self.step)
@@ -132,6 +138,9 @@ class Simulation:
                               f"(dt {self.network.dt:g} s)")
         start = self.step
         stop = start + n_total
+        if stop >= MAX_STEPS:
+            raise ConfigError(f"duration: a run is limited to {MAX_STEPS:,} steps "
+                              f"({MAX_STEPS * self.network.dt:,.0f} s at this dt)")
         record = bool(self.recorded)
         t0 = time.perf_counter()
         with SimulationProgress(duration, enabled=progress) as bar:
