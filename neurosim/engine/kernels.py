@@ -22,9 +22,11 @@ one thread, so the result is bit-identical for any thread count.
 import numpy as np
 from numba import njit, prange
 
+from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
 from neurosim.models.lif import MODEL_CODES
 
 LIF_EXP = MODEL_CODES["lif_exp"]
+_BLOCK = 256
 
 
 @njit(cache=True)
@@ -34,15 +36,15 @@ def _lif_exp_update(a, b, v, syn, until, par, step, marker):
     ``until[i]`` is the step at which neuron ``i`` integrates again: it is
     clamped at ``V_reset`` while ``step < until[i]``, and a spike in this step
     sets ``until[i] = marker = step + t_ref_steps + 1``, which also marks it
-    for :func:`_collect_spiked`.  Branch-free but for that masked store, so
+    for collection in :func:`_advance_range`.  Branch-free but for that masked store, so
     the compiler vectorises it (the boolean "any" reduction keeps the vectors
-    wide; counting in the loop would force 64-bit lanes).  Synaptic variables
-    below ``flush`` become zero (see :data:`neurosim.models.lif.FLUSH_BELOW`).
+    wide; counting in the loop would force 64-bit lanes).  Subnormal
+    synaptic values flush to zero (see :mod:`neurosim.engine.fpu`).
     Indices are unsigned, which spares the negative-index checks that would
     stop vectorisation, without slicing (views cost more than a small step).
     """
     p22, p21e, p21i, p11e, p11i = par[0], par[1], par[2], par[3], par[4]
-    drive, v_th, v_reset, flush = par[5], par[6], par[7], par[9]
+    drive, v_th, v_reset = par[5], par[6], par[7]
     any_spiked = False
     first = np.uint64(a)
     for k in range(b - a):
@@ -50,10 +52,8 @@ def _lif_exp_update(a, b, v, syn, until, par, step, marker):
         e = syn[0, i]
         g = syn[1, i]
         v_new = p22 * v[i] + p21e * e + p21i * g + drive
-        e *= p11e
-        g *= p11i
-        syn[0, i] = e if abs(e) >= flush else e - e  # e - e: a zero of e's type
-        syn[1, i] = g if abs(g) >= flush else g - g
+        syn[0, i] = e * p11e
+        syn[1, i] = g * p11i
         v_new = v_reset if until[i] > step else v_new
         spiked = v_new >= v_th
         v[i] = v_reset if spiked else v_new
@@ -71,7 +71,7 @@ def _lif_cond_exp_update(a, b, v, syn, until, par, step, marker):
     relaxes exactly towards its momentary equilibrium ``v_inf``.
     """
     dt_c, g_l, leak_drive, e_e, e_i = par[0], par[1], par[2], par[3], par[4]
-    p11e, p11i, v_th, v_reset, flush = par[5], par[6], par[7], par[8], par[9]
+    p11e, p11i, v_th, v_reset = par[5], par[6], par[7], par[8]
     any_spiked = False
     first = np.uint64(a)
     for k in range(b - a):
@@ -81,10 +81,8 @@ def _lif_cond_exp_update(a, b, v, syn, until, par, step, marker):
         g_tot = g_l + ge + gi
         v_inf = (leak_drive + ge * e_e + gi * e_i) / g_tot
         v_new = v_inf + (v[i] - v_inf) * np.exp(-dt_c * g_tot)
-        ge *= p11e
-        gi *= p11i
-        syn[0, i] = ge if abs(ge) >= flush else ge - ge
-        syn[1, i] = gi if abs(gi) >= flush else gi - gi
+        syn[0, i] = ge * p11e
+        syn[1, i] = gi * p11i
         v_new = v_reset if until[i] > step else v_new
         spiked = v_new >= v_th
         v[i] = v_reset if spiked else v_new
@@ -92,27 +90,6 @@ def _lif_cond_exp_update(a, b, v, syn, until, par, step, marker):
             until[i] = marker
         any_spiked |= spiked
     return any_spiked
-
-
-@njit(cache=True)
-def _collect_spiked(a, b, until, marker, out, row, n):
-    """Append to ``out[row, n:]`` every ``i`` in ``a:b`` with ``until[i] == marker``.
-
-    A vectorised test per block of 256 skips the (vast majority of) blocks
-    without a spike, 4x cheaper than testing neuron by neuron.
-    """
-    for b0 in range(a, b, 256):
-        first = np.uint64(b0)
-        size = min(256, b - b0)
-        hit = False
-        for k in range(size):
-            hit |= until[first + np.uint64(k)] == marker
-        if hit:
-            for k in range(size):
-                if until[first + np.uint64(k)] == marker:
-                    out[row, n] = b0 + k
-                    n += 1
-    return n
 
 
 @njit(cache=True)
@@ -132,14 +109,22 @@ def _advance_range(step, lo, hi, pop_bounds, pop_model, pop_par, pop_ref, v, syn
         if a >= b or model < 0:
             continue
         marker = np.int32(step + pop_ref[p] + 1)
-        if model == LIF_EXP:
-            any_spiked = _lif_exp_update(a, b, v, syn, until, pop_par[p], now, marker)
-        else:
-            any_spiked = _lif_cond_exp_update(a, b, v, syn, until, pop_par[p], now, marker)
-        if any_spiked:
-            n0 = n
-            n = _collect_spiked(a, b, until, marker, out, row, n)
-            counts[m, p] += n - n0
+        par = pop_par[p]
+        n0 = n
+        # Blocks small enough that a block with a spike is still in L1 cache
+        # when it is scanned, so the state is read from memory once per step.
+        for b0 in range(a, b, _BLOCK):
+            b1 = min(b0 + _BLOCK, b)
+            if model == LIF_EXP:
+                any_spiked = _lif_exp_update(b0, b1, v, syn, until, par, now, marker)
+            else:
+                any_spiked = _lif_cond_exp_update(b0, b1, v, syn, until, par, now, marker)
+            if any_spiked:
+                for k in range(b1 - b0):
+                    if until[np.uint64(b0 + k)] == marker:
+                        out[row, n] = b0 + k
+                        n += 1
+        counts[m, p] += n - n0
     return n
 
 
@@ -234,10 +219,13 @@ def run_serial(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, pop
     n_neurons = v.size
     n_hist = hist.shape[0]
     syn_flat = syn.reshape(-1)
+    caller_mode = get_fp_mode()
+    set_fp_mode(caller_mode | FTZ_DAZ)
     for m in range(n_steps):
         step = step0 + m
         n_ext = ext_ptr[m + 1] - ext_ptr[m]
         if rec_on and rec_n[0] + n_neurons + n_ext > rec_step.size:
+            set_fp_mode(caller_mode)
             return m
         row = step % n_hist
         n = _advance_range(step, 0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v,
@@ -247,6 +235,7 @@ def run_serial(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, pop
         _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                      rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                      trace_n, v, syn)
+    set_fp_mode(caller_mode)
     return n_steps
 
 
@@ -272,11 +261,15 @@ def run_parallel(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, p
         for p in prange(n_parts):
             lo = part_bounds[p]
             hi = part_bounds[p + 1]
+            # Every thread runs with the same floating-point mode.
+            thread_mode = get_fp_mode()
+            set_fp_mode(thread_mode | FTZ_DAZ)
             # Each part writes its spikes into its own stretch of the row.
             part_n[p] = _advance_range(step, lo, hi, pop_bounds, pop_model, pop_par, pop_ref,
                                        v, syn, refr, hist, row, lo, part_counts, p) - lo
             part_events[p] = _deliver_range(step, hist, hist_len, indptr, targets, weights,
                                             dmin, n_slots, syn_flat, lo, hi, True)
+            set_fp_mode(thread_mode)
         n = 0
         for p in range(n_parts):
             lo = part_bounds[p]

@@ -42,12 +42,7 @@ MODEL_CODES = {"lif_exp": 0, "lif_cond_exp": 1, "poisson": -1, "spike_generator"
 SOURCE_MODELS = frozenset({"poisson", "spike_generator"})
 
 #: Width of a row of the per-population parameter table the kernels read.
-PARAM_WIDTH = 10
-#: Synaptic variables decaying below this (engine units: V or S) are set to
-#: zero.  Left alone, a silent neuron's synapses decay into subnormal floats,
-#: which the CPU handles ~100x slower; 1e-30 V or S is far below anything
-#: physical, so flushing changes no result.
-FLUSH_BELOW = 1e-30
+PARAM_WIDTH = 9
 
 
 def to_steps(t, dt: float):
@@ -129,7 +124,6 @@ class NeuronModel:
                 p["V_th"],
                 p["V_reset"],
                 0.0,
-                FLUSH_BELOW,
             ]
         elif self.name == "lif_cond_exp":
             g_leak = p["C_m"] / p["tau_m"]
@@ -143,7 +137,6 @@ class NeuronModel:
                 _decay(dt, p["tau_syn_i"]),
                 p["V_th"],
                 p["V_reset"],
-                FLUSH_BELOW,
             ]
         return row
 

@@ -127,3 +127,29 @@ def test_duration_shorter_than_a_step_is_refused():
     cfg = config(POISSON)
     with pytest.raises(ConfigError, match="duration"):
         Simulation(build_network(cfg), cfg).run(0.00001)
+
+
+def test_silent_network_state_flushes_subnormals_and_restores_fp_mode():
+    # A synaptic current left to decay for seconds passes through the
+    # subnormal range; the kernels flush it to zero, and leave the caller's
+    # floating-point mode as they found it.
+    from neurosim.engine.fpu import get_fp_mode
+    from numba import njit
+
+    mode = njit(lambda: get_fp_mode())
+    before = mode()
+    text = """
+    seed: 0
+    duration: 3 s
+    populations:
+      src: {size: 1, model: spike_generator, params: {times: [1 ms]}}
+      n: {size: 1, model: lif_exp, params: {V_th: 0 mV, tau_syn_e: 2 ms}}
+    projections:
+      p: {source: src, target: n, receptor: exc, connect: {rule: all_to_all}, weight: 1 pA}
+    record:
+      traces:
+        n: {population: n, neurons: [0], variables: [I_syn_e], interval: 100 ms}
+    """
+    _, res = run(config(text))
+    assert res.traces["n"].data[-1, 0, 0] == 0.0
+    assert mode() == before
