@@ -29,7 +29,6 @@ single-threaded, so it is run only for threads = 1.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import platform
@@ -62,48 +61,47 @@ def run_neurosim(n: int, threads: int, seed: int, duration: float,
                  indegree: int = 80) -> dict:
     """Run scaled CUBA in neurosim in this process; return the peers' keys.
 
-    Delegates to `neurosim.api.run_scaled_cuba`, which is expected to build the
-    same network (fixed in-degree, exc/inh split 80/20, no autapses), time the
-    build and the simulation separately and return a dict with (at least)
-    build_s, sim_s and the spike count or rate. Missing keys are filled in
-    here: memory as this process's peak RSS increase around the call, events as
-    spikes x in-degree. Raises ImportError if the engine is not available.
+    The built-in ``cuba_scaled`` config (fixed in-degree, 80/20 exc/inh
+    sources, no autapses, one-step delay), sized with ``scale`` and its
+    in-degrees set to the peers' split.  The numba kernels are compiled (or
+    loaded from the cache) by a short warm-up run first, as Brian2 standalone's
+    compilation is excluded from its time.  Memory is reported two ways: the
+    connectivity and state arrays per synapse, and this process's peak RSS
+    increase over the build and run (the peers' measure).
     """
-    from neurosim.api import run_scaled_cuba  # ImportError -> caller skips
+    import neurosim
+    from neurosim.engine.simulation import Simulation
+    from neurosim.network import build_network
 
-    kwargs = dict(n=n, threads=threads, seed=seed, duration=duration)
-    params = inspect.signature(run_scaled_cuba).parameters
-    if "indegree" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        kwargs["indegree"] = indegree
-    elif indegree != 80:
-        raise TypeError("neurosim.api.run_scaled_cuba takes no indegree")
+    n_exc, _, k_exc, k_inh = C.split_counts(n, indegree)
+    overrides = [f"scale={n / 4000}", f"seed={seed}", f"duration={duration}s",
+                 f"threads={threads}", "record.spikes=none"]
+    overrides += [f"projections.{p}.connect.k={k_exc}" for p in ("ee", "ei")]
+    overrides += [f"projections.{p}.connect.k={k_inh}" for p in ("ie", "ii")]
+    cfg = neurosim.load_config("cuba_scaled", overrides=overrides)
+    if cfg.population_size("exc") != n_exc:
+        raise ValueError(f"scale gives {cfg.population_size('exc')} excitatory neurons, "
+                         f"the peers use {n_exc}")
+    warm = neurosim.load_config("cuba_scaled", overrides=["scale=0.05", "duration=2ms",
+                                                          f"threads={threads}"])
+    Simulation(build_network(warm), warm).run()
 
     base = C.rss_bytes()
     C.reset_peak_rss()
-    res = dict(run_scaled_cuba(**kwargs))
+    net = build_network(cfg)
+    result = Simulation(net, cfg).run()
     peak = C.peak_rss_bytes() - base
-
-    try:
-        import neurosim
-        version = getattr(neurosim, "__version__", "?")
-    except Exception:  # noqa: BLE001
-        version = "?"
-    res.setdefault("tool", "neurosim")
-    res.setdefault("version", version)
-    res.setdefault("mode", "cpu")
-    res.setdefault("n", n)
-    res.setdefault("threads", threads)
-    res.setdefault("indegree", indegree)
-    if "rate_hz" not in res and "spikes" in res:
-        res["rate_hz"] = res["spikes"] / (n * duration)
-    if "spikes" not in res and "rate_hz" in res:
-        res["spikes"] = int(round(res["rate_hz"] * n * duration))
-    res.setdefault("n_synapses", n * indegree)
-    res.setdefault("events", res.get("spikes", 0) * indegree)
-    res.setdefault("peak_rss_bytes", peak)
-    if res.get("bytes_per_synapse") is None and res["n_synapses"]:
-        res["bytes_per_synapse"] = res["peak_rss_bytes"] / res["n_synapses"]
-    return res
+    spikes = sum(c["spikes"] for c in result.counters["populations"].values())
+    return {
+        "tool": "neurosim", "version": neurosim.__version__, "mode": "cpu", "n": n,
+        "threads": threads, "threads_used": result.metadata["threads_used"],
+        "seed": seed, "duration": duration, "indegree": indegree,
+        "build_s": net.build_seconds, "sim_s": result.metadata["sim_s"],
+        "rate_hz": spikes / (net.n_neurons * result.duration), "spikes": spikes,
+        "n_synapses": net.n_synapses, "events": result.metadata["delivered_events"],
+        "peak_rss_bytes": peak, "bytes_per_synapse": peak / net.n_synapses,
+        "array_bytes_per_synapse": result.metadata["bytes_per_synapse"],
+    }
 
 
 # --- peers ------------------------------------------------------------------
@@ -348,13 +346,6 @@ def main(argv=None) -> int:
             pythons[p] = exe
 
     have_neurosim = not args.skip_neurosim
-    if have_neurosim:
-        try:
-            from neurosim.api import run_scaled_cuba  # noqa: F401
-        except Exception as exc:  # noqa: BLE001 - ImportError or a broken package
-            print(f"neurosim engine not available ({type(exc).__name__}: {exc}); "
-                  "running the peers only")
-            have_neurosim = False
 
     machine = machine_info(args.peer_root)
     print(f"CUBA benchmark: {machine['cpu']}, {machine['cores']} cores, "

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import numba
+import numpy as np
 
-# Threads meet once per time step.  With OpenMP's default passive waiting a
-# sleeping worker takes ~0.5 ms to wake (measured here on a 2-core VM), far
-# longer than a step; spinning briefly brings the meeting down to ~2 us.
-# Must be set before numba loads its OpenMP layer; a user's choice wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "active")
-
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-
-from neurosim.backends import register  # noqa: E402
-from neurosim.backends.base import Backend, ChunkOutput  # noqa: E402
-from neurosim.engine import kernels  # noqa: E402
-from neurosim.models.lif import PARAM_WIDTH  # noqa: E402
+from neurosim.backends import register
+from neurosim.backends.base import Backend, ChunkOutput
+from neurosim.engine import kernels
+from neurosim.models.lif import PARAM_WIDTH
 
 # Below this many neurons a step costs about as much as waking a second
 # thread, so extra threads would only slow the run down.

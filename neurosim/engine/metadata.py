@@ -39,6 +39,8 @@ def run_metadata(sim, sim_s: float, n_steps: int) -> dict[str, object]:
         "backend": sim.backend_name,
         "precision": net.dtype.name,
         "threads": sim.threads,
+        # The backend may use fewer threads than asked (small networks).
+        "threads_used": getattr(sim.backend, "parts", sim.threads),
         "n_neurons": net.n_neurons,
         "n_synapses": net.n_synapses,
         "bytes_per_synapse": (net.targets.nbytes + net.weights.nbytes + net.indptr.nbytes)
