@@ -40,6 +40,8 @@ class CpuBackend(Backend):
         self._rec_idx = np.empty(0, dtype=np.int32)
         self.parts = min(threads, max(1, n // _MIN_NEURONS_PER_THREAD))
         self.part_bounds = np.linspace(0, n, self.parts + 1).astype(np.int64)
+        self.cuts = (kernels.row_cuts(net.indptr, net.targets, self.part_bounds, n)
+                     if self.parts > 1 else None)
 
     def set_population_params(self, table: np.ndarray) -> None:
         self.pop_par[:] = table
@@ -75,7 +77,7 @@ class CpuBackend(Backend):
                     record_spikes, rec_step, rec_idx, rec_n, trace_idx, trace_every, traces,
                     trace_n)
             if self.parts > 1:
-                steps = kernels.run_parallel(*args, self.part_bounds)
+                steps = kernels.run_parallel(*args, self.part_bounds, self.cuts)
             else:
                 steps = kernels.run_serial(*args)
             rec_steps.append(rec_step[: rec_n[0]].copy())

@@ -146,16 +146,40 @@ def _scatter_add(syn_flat, targets, weights, a, b):
 
 
 @njit(cache=True)
+def row_cuts(indptr, targets, part_bounds, n_neurons):
+    """Where each thread's share of every row starts, found once before a run.
+
+    Rows are sorted by flat target ``receptor * N + neuron``, so part ``p``'s
+    targets in a row are one stretch per receptor.  Returns, per row, the
+    offsets (from the row start) of the ``2 * parts - 1`` interior cut points
+    ``receptor * N + part_bounds[p]``; a binary search per spike and part in
+    the step loop would cost more than the delivery it splits.
+    """
+    n_parts = part_bounds.size - 1
+    thresholds = np.empty(2 * n_parts - 1, dtype=np.int64)
+    for t in range(1, 2 * n_parts):
+        receptor, p = divmod(t, n_parts)
+        thresholds[t - 1] = receptor * n_neurons + part_bounds[p]
+    cuts = np.empty((indptr.size - 1, thresholds.size), dtype=np.int32)
+    for row in range(indptr.size - 1):
+        a = indptr[row]
+        b = indptr[row + 1]
+        for t in range(thresholds.size):
+            cuts[row, t] = _lower_bound(targets, a, b, thresholds[t]) - a
+    return cuts
+
+
+@njit(cache=True)
 def _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin, n_slots, syn_flat,
-                   lo, hi, split):
-    """Deliver due spikes into neurons ``[lo, hi)``; return the events delivered.
+                   part, n_parts, cuts):
+    """Deliver due spikes into part ``part`` of ``n_parts``; return the events.
 
     Targets are flat indices ``receptor * N + neuron`` into ``syn_flat``; with
-    ``split`` only the targets of neurons ``lo:hi`` (one stretch per receptor
-    in each sorted row) are touched.
+    more than one part, only this part's stretches of each row (one per
+    receptor, from :func:`row_cuts`) are touched.
     """
     n_hist = hist.shape[0]
-    n_neurons = syn_flat.size // 2
+    last = 2 * n_parts
     events = 0
     for k in range(n_slots):
         emitted = step - (dmin + k)
@@ -166,16 +190,16 @@ def _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin, n_slots
             base = hist[row, q] * n_slots + k
             a = indptr[base]
             b = indptr[base + 1]
-            if split:
-                for receptor in range(2):
-                    offset = receptor * n_neurons
-                    ra = _lower_bound(targets, a, b, offset + lo)
-                    rb = _lower_bound(targets, ra, b, offset + hi)
-                    _scatter_add(syn_flat, targets, weights, ra, rb)
-                    events += rb - ra
-            else:
+            if n_parts == 1:
                 _scatter_add(syn_flat, targets, weights, a, b)
                 events += b - a
+                continue
+            for receptor in range(2):
+                t0 = receptor * n_parts + part
+                ra = a if t0 == 0 else a + cuts[base, t0 - 1]
+                rb = b if t0 + 1 == last else a + cuts[base, t0]
+                _scatter_add(syn_flat, targets, weights, ra, rb)
+                events += rb - ra
     return events
 
 
@@ -219,6 +243,7 @@ def run_serial(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, pop
     n_neurons = v.size
     n_hist = hist.shape[0]
     syn_flat = syn.reshape(-1)
+    cuts = np.empty((0, 0), dtype=np.int32)
     caller_mode = get_fp_mode()
     set_fp_mode(caller_mode | FTZ_DAZ)
     for m in range(n_steps):
@@ -231,7 +256,7 @@ def run_serial(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, pop
         n = _advance_range(step, 0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v,
                            syn, refr, hist, row, 0, pop_counts, m)
         events[0] += _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin,
-                                    n_slots, syn_flat, 0, n_neurons, False)
+                                    n_slots, syn_flat, 0, 1, cuts)
         _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                      rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                      trace_n, v, syn)
@@ -243,8 +268,11 @@ def run_serial(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, pop
 def run_parallel(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, pop_ref,
                  indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                  spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
-                 trace_idx, trace_every, trace_buf, trace_n, part_bounds):
-    """As :func:`run_serial`, with neurons split into ``part_bounds`` parts."""
+                 trace_idx, trace_every, trace_buf, trace_n, part_bounds, cuts):
+    """As :func:`run_serial`, with neurons split into ``part_bounds`` parts.
+
+    ``cuts`` is :func:`row_cuts` of the network for these parts.
+    """
     n_neurons = v.size
     n_hist = hist.shape[0]
     n_parts = part_bounds.size - 1
@@ -268,7 +296,7 @@ def run_parallel(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, p
             part_n[p] = _advance_range(step, lo, hi, pop_bounds, pop_model, pop_par, pop_ref,
                                        v, syn, refr, hist, row, lo, part_counts, p) - lo
             part_events[p] = _deliver_range(step, hist, hist_len, indptr, targets, weights,
-                                            dmin, n_slots, syn_flat, lo, hi, True)
+                                            dmin, n_slots, syn_flat, p, n_parts, cuts)
             set_fp_mode(thread_mode)
         n = 0
         for p in range(n_parts):
