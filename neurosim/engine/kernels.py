@@ -68,7 +68,10 @@ def _lif_cond_exp_update(a, b, v, syn, until, par, step, marker):
     """One step of conductance-based LIF neurons (see :func:`_lif_exp_update`).
 
     Exponential Euler: with conductances frozen over the step the membrane
-    relaxes exactly towards its momentary equilibrium ``v_inf``.
+    relaxes exactly towards its momentary equilibrium ``v_inf``.  The clamp,
+    threshold and reset lines repeat those of :func:`_lif_exp_update` on
+    purpose: a compiled call taking arrays inside this loop costs reference
+    counting per neuron (measured 25-50x slower).
     """
     dt_c, g_l, leak_drive, e_e, e_i = par[0], par[1], par[2], par[3], par[4]
     p11e, p11i, v_th, v_reset = par[5], par[6], par[7], par[8]
