@@ -14,8 +14,8 @@ One call advances the network by many steps.  Each step:
 Cost per step is ``O(N + spikes x fan-out)``.  The spike history is a ring of
 ``max_delay + 1`` rows.  With several threads, the neurons are split into
 contiguous parts, one per thread: each part advances its neurons and delivers
-only into its own targets (rows are sorted by target, so a binary search finds
-each part's share).  Every target receives its inputs in the same order as on
+only into its own targets (rows are sorted by target, so each part's share of
+a row is a stretch found once before the run, :func:`row_cuts`).  Every target receives its inputs in the same order as on
 one thread, so the result is bit-identical for any thread count.
 """
 
@@ -234,7 +234,7 @@ def _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
 
 
 @njit(cache=True)
-def run_serial(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, pop_ref,
+def run_serial(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, pop_ref,
                indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
                trace_idx, trace_every, trace_buf, trace_n):
@@ -257,7 +257,7 @@ def run_serial(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, pop
             return m
         row = step % n_hist
         n = _advance_range(step, 0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v,
-                           syn, refr, hist, row, 0, pop_counts, m)
+                           syn, until, hist, row, 0, pop_counts, m)
         events[0] += _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin,
                                     n_slots, syn_flat, 0, 1, cuts)
         _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
@@ -268,7 +268,7 @@ def run_serial(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, pop
 
 
 @njit(cache=True, parallel=True)
-def run_parallel(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, pop_ref,
+def run_parallel(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, pop_ref,
                  indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                  spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
                  trace_idx, trace_every, trace_buf, trace_n, part_bounds, cuts):
@@ -297,7 +297,7 @@ def run_parallel(step0, n_steps, v, syn, refr, pop_bounds, pop_model, pop_par, p
             set_fp_mode(thread_mode | FTZ_DAZ)
             # Each part writes its spikes into its own stretch of the row.
             part_n[p] = _advance_range(step, lo, hi, pop_bounds, pop_model, pop_par, pop_ref,
-                                       v, syn, refr, hist, row, lo, part_counts, p) - lo
+                                       v, syn, until, hist, row, lo, part_counts, p) - lo
             part_events[p] = _deliver_range(step, hist, hist_len, indptr, targets, weights,
                                             dmin, n_slots, syn_flat, p, n_parts, cuts)
             set_fp_mode(thread_mode)
