@@ -44,6 +44,8 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, PEERS_DIR)
 import _common as C  # noqa: E402  (stdlib + numpy only)
 
+from neurosim.engine.metadata import cpu_model  # noqa: E402
+
 # name -> (venv, script, extra args, default max N, multi-threaded?)
 PEERS = {
     "brian2_runtime": ("brian2", "brian2_cuba.py", ["--mode", "runtime"], 40_000, False),
@@ -215,12 +217,8 @@ def machine_info(peer_root: str) -> dict:
     info = {"cpu": "unknown", "cores": os.cpu_count(), "ram_bytes": None,
             "platform": platform.platform(), "python": platform.python_version(),
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    info["cpu"] = cpu_model()
     try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
         with open("/proc/meminfo") as fh:
             for line in fh:
                 if line.startswith("MemTotal:"):

@@ -34,6 +34,8 @@ import time
 
 import numpy as np
 
+from neurosim.engine.metadata import cpu_model
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_cuba import OtherLoad  # noqa: E402  (measures competing CPU use)
 
@@ -97,17 +99,6 @@ def run_case(n_tgt: int, fanout: int, n_events: float, repeats: int,
         "sorted_rows": sort_rows,
         "other_load": load,   # others' share of the CPUs during the best pass
     }
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv=None) -> int:

@@ -7,7 +7,8 @@ import platform
 import sys
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The processor's model name (from /proc/cpuinfo where there is one)."""
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:
@@ -30,7 +31,7 @@ def versions() -> dict[str, str]:
 
 
 def machine() -> dict[str, object]:
-    return {"platform": platform.platform(), "cpu": _cpu_model(), "cores": os.cpu_count() or 1}
+    return {"platform": platform.platform(), "cpu": cpu_model(), "cores": os.cpu_count() or 1}
 
 
 def run_metadata(sim, sim_s: float, n_steps: int) -> dict[str, object]:
