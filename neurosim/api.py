@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from neurosim.engine.simulation import Simulation
-from neurosim.network import Network, build_network
+from neurosim.network import build_network
 from neurosim.result import Result
 
 
-def build(cfg) -> Network:
-    """Build the network a :class:`~neurosim.config.RunConfig` describes."""
-    return build_network(cfg)
+#: Build the network a :class:`~neurosim.config.RunConfig` describes.
+build = build_network
 
 
 def simulate(cfg, progress: bool = False, threads: int | None = None,

@@ -95,12 +95,8 @@ class Simulation:
             pop = net.population(tr.population)
             interval = tr.interval if tr.interval is not None else net.dt
             every.append(max(1, int(to_steps(interval, net.dt))))
-            cols = []
-            for var in tr.variables:
-                if var not in pop.model.state:
-                    raise ConfigError(f"record.traces.{name}.variables: '{var}' is not a state "
-                                      f"variable of {pop.model.name} ({', '.join(pop.model.state)})")
-                cols.append(pop.model.state.index(var))  # kernel columns: v, syn_e, syn_i
+            # Kernel columns: v, syn_e, syn_i (names checked by the config).
+            cols = [pop.model.state.index(var) for var in tr.variables]
             neurons = np.asarray(tr.neurons, dtype=np.int64)
             self.trace_specs.append((name, pop, neurons, list(tr.variables), cols,
                                      len(idx), every[-1]))

@@ -77,8 +77,7 @@ class NeuronModel:
 
     name: str
     state: tuple[str, ...]
-    #: SI dimension a weight onto this model may carry, with the factor that
-    #: turns it into the engine's internal synaptic unit (per population).
+    #: SI dimensions a weight onto this model may carry (see :meth:`weight_factor`).
     weight_dims: tuple[str, ...]
 
     @property
@@ -90,7 +89,11 @@ class NeuronModel:
         return self.name in SOURCE_MODELS
 
     def weight_factor(self, params: dict, dim: str) -> float:
-        """Factor from a weight given in ``dim`` to the internal unit."""
+        """Factor from a weight given in ``dim`` to the internal unit.
+
+        For ``lif_exp`` a weight in A is a jump of the synaptic current; one in
+        V is a jump of ``R * I_syn`` (Brian2's CUBA ``ge``), not a PSP height.
+        """
         if dim not in self.weight_dims:
             raise ConfigError(
                 f"weight in '{dim or 'no unit'}' cannot drive a {self.name} neuron "

@@ -42,15 +42,19 @@ def test_each_delay_arrives_exactly_that_many_steps_after_the_spike():
     np.testing.assert_allclose(tr.data[:, 0, 0], expected, rtol=1e-9, atol=1e-18)
 
 
+POISSON = """
+seed: 4
+dt: 0.1 ms
+duration: 400 ms
+populations:
+  noise: {size: 200, model: poisson, params: {rate: 30 Hz}}
+  n: {size: 1, model: lif_exp}
+"""
+
+
 def test_poisson_source_has_its_rate_and_exponential_intervals():
-    text = """
-    seed: 5
-    dt: 0.1 ms
-    duration: 5 s
-    populations:
-      noise: {size: 500, model: poisson, params: {rate: 20 Hz}}
-    """
-    _, res = run(config(text))
+    text = POISSON.replace("size: 200", "size: 500").replace("30 Hz", "20 Hz")
+    _, res = run(config(text, seed=5, duration="5s"))
     count = res.counters["populations"]["noise"]["spikes"]
     expected = 500 * 5 * 20
     assert abs(count - expected) < 4 * np.sqrt(expected)
@@ -82,15 +86,6 @@ def test_poisson_drive_counts_synaptic_events_per_projection():
     last = res.spikes["noise"].times > 0.2 - 0.5e-4  # emitted in the final step
     assert res.metadata["delivered_events"] == 7 * (spikes - last.sum())
 
-
-POISSON = """
-seed: 4
-dt: 0.1 ms
-duration: 400 ms
-populations:
-  noise: {size: 200, model: poisson, params: {rate: 30 Hz}}
-  n: {size: 1, model: lif_exp}
-"""
 
 
 def test_poisson_trains_do_not_depend_on_chunking_or_other_inputs():
