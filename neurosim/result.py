@@ -59,9 +59,11 @@ class Result:
         ``name -> array`` of population rates (Hz) per bin of ``rate_bin`` s,
         for every population (recorded or not).
     counters:
-        ``{"populations": {name: {...}}, "projections": {name: {...}}}``;
-        population counters: ``neuron_updates``, ``spikes``; projection
-        counters: ``synapses``, ``synaptic_events``.
+        ``{"populations": {name: {...}}, "projections": {name: {...}},
+        "hardware": {projection: {...}}}``; population counters:
+        ``neuron_updates``, ``spikes``; projection counters: ``synapses``,
+        ``synaptic_events``; hardware counters: the backend's work per
+        projection (see :data:`neurosim.backends.base.HARDWARE_COUNTERS`).
     metadata:
         Backend, precision, threads, versions, machine and timing
         (``build_s``, ``sim_s``, ``wall_s``) as flat str/number values.

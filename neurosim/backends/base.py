@@ -7,6 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Work counted per projection in hardware terms; the energy module prices these.
+#: ``crossbar_reads``: tile read operations; ``activated_rows``: rows driven over
+#: all reads; ``adc_conversions``/``dac_conversions``: converter operations;
+#: ``digital_accumulations``: additions into a neuron's synaptic input;
+#: ``bytes_moved``: bytes of synapse data read from memory.
+HARDWARE_COUNTERS = ("crossbar_reads", "activated_rows", "adc_conversions",
+                     "dac_conversions", "digital_accumulations", "bytes_moved")
+
 
 @dataclass
 class ChunkOutput:
@@ -54,3 +62,19 @@ class Backend(ABC):
     @abstractmethod
     def state(self) -> dict[str, np.ndarray]:
         """Current state arrays (engine units), for checkpoints and tests."""
+
+    def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
+        """Per projection, the work done so far in :data:`HARDWARE_COUNTERS` terms.
+
+        The default describes a digital event-driven engine: each synaptic
+        event reads one target index and one weight and does one accumulation.
+        Backends that do the work differently (e.g. on crossbar tiles) override it.
+        """
+        per_synapse = self.network.targets.itemsize + self.network.weights.itemsize
+        counters = {}
+        for name, events in synaptic_events.items():
+            row = dict.fromkeys(HARDWARE_COUNTERS, 0)
+            row["digital_accumulations"] = events
+            row["bytes_moved"] = events * per_synapse
+            counters[name] = row
+        return counters

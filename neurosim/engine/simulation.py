@@ -222,7 +222,9 @@ class Simulation:
             config_text=dump_config(self.cfg), seed=self.cfg.seed, dt=dt, duration=n_steps * dt,
             populations={p.name: {"size": p.size, "model": p.model.name} for p in net.populations},
             spikes=spikes, traces=traces, rates=rates, rate_bin=bin_s,
-            counters={"populations": pop_counters, "projections": proj_counters},
+            counters={"populations": pop_counters, "projections": proj_counters,
+                      "hardware": self.backend.hardware_counters(
+                          {name: c["synaptic_events"] for name, c in proj_counters.items()})},
             metadata=metadata,
         )
 
