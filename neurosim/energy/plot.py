@@ -22,7 +22,7 @@ def plot_comparison(reports: list[EnergyReport], path: str | os.PathLike,
     each segment keeps its linear share of its bar's height in log space
     (the bottom of each bar is the smallest nonzero part of all bars).
     """
-    fig = Figure(figsize=(1.6 + 1.1 * len(reports), 4.5))
+    fig = Figure(figsize=(3.5 + 1.1 * len(reports), 4.5), layout="constrained")
     ax = fig.subplots()
     totals = [r.energy_per_sample for r in reports]
     floor = min((v / r.samples for r in reports for v in r.breakdown.values() if v),
@@ -45,7 +45,6 @@ def plot_comparison(reports: list[EnergyReport], path: str | os.PathLike,
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.tick_params(axis="x", rotation=30)
-    fig.tight_layout()
     final = Path(path)
     with atomic_path(final) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
