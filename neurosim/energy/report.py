@@ -53,6 +53,9 @@ class EnergyReport:
     latency: float | None
     total: float
     not_modelled: list[str] = field(default_factory=list)
+    latency_complete: bool = True
+    """False when some priced work has no time figure: the latency is then a
+    lower bound and the average power an upper bound."""
 
     @property
     def energy_per_sample(self) -> float:
@@ -79,6 +82,7 @@ class EnergyReport:
                     "energy_per_simulated_second_J": self.energy_per_second,
                     "average_power_W": self.average_power}
         out.update({k: v for k, v in optional.items() if v is not None})
+        out["latency_complete"] = self.latency_complete
         out.update({f"breakdown.{_key(k)}_J": v for k, v in self.breakdown.items()})
         return out
 
@@ -93,15 +97,24 @@ class EnergyReport:
                 + (f"  ({self.samples} samples)" if self.samples != 1 else "")]
         if per_second is not None:
             rows.append(f"  per simulated s     {joules(per_second):>12}")
-        power, latency = self.average_power, self.latency
-        rows.append(f"  average power       {pretty_quantity(power, 'W') if power else 'n/a':>12}")
-        rows.append(f"  latency             {pretty_quantity(latency, 's') if latency else 'n/a':>12}")
+        power, latency = _bounded(self)
+        rows.append(f"  average power       {power:>12}")
+        rows.append(f"  latency             {latency:>12}")
         for category, energy in self.breakdown.items():
             if energy:
                 share = 100 * energy / self.total
                 rows.append(f"    {category:<18}{joules(energy):>12}  {share:5.1f} %")
         rows += [f"  not modelled: {item}" for item in self.not_modelled]
         return "\n".join(rows)
+
+
+def _bounded(report: EnergyReport) -> tuple[str, str]:
+    """Power and latency as text; "<=" / ">=" when the latency misses some work."""
+    if not report.latency:
+        return "n/a", "n/a"
+    upper, lower = ("", "") if report.latency_complete else ("<= ", ">= ")
+    return (upper + pretty_quantity(report.average_power, "W"),
+            lower + pretty_quantity(report.latency, "s"))
 
 
 def _key(category: str) -> str:
@@ -174,11 +187,11 @@ def estimate(counters: Mapping, profile: Profile | str, *, duration: float | Non
         latency = max(latency or 0.0, duration)
     if latency is None:
         missing.append("latency: the profile has no timing figures")
-    elif not profile.real_time:
-        untimed = [key for key in profile.energy if counts.get(key) and key not in profile.time]
-        if untimed:
-            missing.append(f"latency: {', '.join(untimed)} have no time figure, so the latency "
-                           f"is a lower bound and the average power an upper bound")
+    untimed = [key for key in profile.energy if counts.get(key) and key not in profile.time]
+    complete = latency is None or profile.real_time or not untimed
+    if not complete:
+        missing.append(f"latency: {', '.join(untimed)} have no time figure, so the latency "
+                       f"is a lower bound and the average power an upper bound")
     static = 0.0
     if profile.static_power is not None:
         if latency is None:
@@ -193,7 +206,7 @@ def estimate(counters: Mapping, profile: Profile | str, *, duration: float | Non
     return EnergyReport(
         profile=profile.name, title=profile.title, samples=samples, duration=duration,
         lines=lines, breakdown=breakdown, static_energy=static, latency=latency, total=total,
-        not_modelled=unpriced + missing + list(profile.not_modelled),
+        not_modelled=unpriced + missing + list(profile.not_modelled), latency_complete=complete,
     )
 
 
@@ -216,7 +229,7 @@ def compare_table(reports: list[EnergyReport]) -> str:
     header = f"{'profile':<14}{'J/sample':>14}{'J/sim s':>14}{'power':>14}{'latency':>14}"
     rows = [header, "-" * len(header)]
     for r in reports:
+        power, latency = _bounded(r)
         rows.append(f"{r.profile:<14}{cell(r.energy_per_sample, 'J'):>14}"
-                    f"{cell(r.energy_per_second, 'J'):>14}{cell(r.average_power, 'W'):>14}"
-                    f"{cell(r.latency, 's'):>14}")
+                    f"{cell(r.energy_per_second, 'J'):>14}{power:>14}{latency:>14}")
     return "\n".join(rows)

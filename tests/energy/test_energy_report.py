@@ -165,3 +165,12 @@ def test_profiles_differ_only_by_prices(feed_forward):
     truenorth = estimate_result(feed_forward, load_profile("truenorth"))
     assert truenorth.breakdown["synaptic operations"] / loihi.breakdown["synaptic operations"] \
         == pytest.approx(26 / 23.6)
+
+
+def test_latency_without_every_time_figure_is_a_bound():
+    """The toy profile times synaptic events and neuron updates but not spikes or bytes."""
+    r = estimate(COUNTERS, _profile(), duration=0.01, dt=1e-4)
+    assert not r.latency_complete
+    assert any("latency is a lower bound" in item for item in r.not_modelled)
+    assert ">= " in r.format() and "<= " in r.format()
+    assert estimate(COUNTERS, _profile(real_time=True), duration=0.5, dt=1e-4).latency_complete
