@@ -124,3 +124,28 @@ def test_bad_basis_and_unknown_name():
     assert "energy.synaptic_events.basis" in _error(raw)
     with pytest.raises(ConfigError, match="built-in: .*loihi"):
         load_profile("no_such_chip")
+
+
+def test_profiles_are_declared_package_data():
+    """hardware/ ships as neurosim.hardware (*.yaml), so load_profile('loihi') works from a wheel."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    tool = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert tool["package-dir"]["neurosim.hardware"] == "hardware"
+    assert "*.yaml" in tool["package-data"]["neurosim.hardware"]
+    assert {"neurosim.energy", "neurosim.hardware"} <= set(tool["packages"])
+    assert {p.stem for p in (root / "hardware").glob("*.yaml")} == set(available_profiles())
+
+
+def test_energy_and_power_units():
+    """Profiles use J and W with SI prefixes down to femto (neurosim.units)."""
+    from neurosim.units import parse_quantity, pretty_quantity
+
+    assert parse_quantity("16 fJ", "J") == 1.6e-14
+    assert parse_quantity("23.6 pJ", "J") == 2.36e-11
+    assert parse_quantity("700 W", "W") == 700.0
+    assert pretty_quantity(1.6e-14, "J") == "16 fJ"
+    with pytest.raises(ConfigError, match="energy"):
+        parse_quantity("5 W", "J")
