@@ -128,6 +128,10 @@ def _validate(args) -> int:
     from neurosim.config import load_config
 
     cfg = load_config(args.config, overrides=args.overrides)
+    if cfg.energy is not None:
+        from neurosim.energy import resolve_profiles
+
+        resolve_profiles(cfg.energy.hardware)  # unknown or invalid profiles fail here
     sizes = ", ".join(f"{n} {cfg.population_size(n)}" for n in cfg.populations)
     print(f"{cfg.name}: valid ({len(cfg.populations)} populations: {sizes}; "
           f"{len(cfg.projections)} projections)")

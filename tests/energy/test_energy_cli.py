@@ -67,3 +67,20 @@ def test_unknown_profile_is_one_clear_error(run_with_energy, capsys, tmp_path):
     out = tmp_path / "bad.h5"
     assert main(["run", str(config), "--output", str(out), "-q"]) == 2
     assert not out.exists()  # rejected before the run
+
+
+def test_validate_checks_profiles_and_a_profile_file_works(run_with_energy, capsys, tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text(textwrap.dedent(NET).replace("[loihi, gpu]", "[tpu9]"))
+    assert main(["validate", str(config)]) == 2
+    assert "tpu9" in capsys.readouterr().err
+    profile = tmp_path / "mine.yaml"
+    profile.write_text(textwrap.dedent("""
+        name: mine
+        title: my chip
+        energy:
+          synaptic_events: {value: 1 pJ, basis: estimate, source: "assumed for this test"}
+    """))
+    assert main(["energy", str(run_with_energy), "--hardware", str(profile), "--no-plot"]) == 0
+    events = load(run_with_energy).counters["projections"]["p"]["synaptic_events"]
+    assert f"mine: my chip" in capsys.readouterr().out and events > 0
