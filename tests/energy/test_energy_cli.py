@@ -9,6 +9,7 @@ import pytest
 from neurosim.cli import main
 from neurosim.energy import available_profiles
 from neurosim.io import load
+from neurosim.units import pretty_quantity
 
 NET = """
 seed: 2
@@ -83,4 +84,6 @@ def test_validate_checks_profiles_and_a_profile_file_works(run_with_energy, caps
     """))
     assert main(["energy", str(run_with_energy), "--hardware", str(profile), "--no-plot"]) == 0
     events = load(run_with_energy).counters["projections"]["p"]["synaptic_events"]
-    assert f"mine: my chip" in capsys.readouterr().out and events > 0
+    text = capsys.readouterr().out
+    assert "mine: my chip" in text
+    assert pretty_quantity(events * 1e-12, "J") in text  # 1 pJ per event, the only cost
