@@ -151,63 +151,70 @@ def estimate(counters: Mapping, profile: Profile | str, *, duration: float | Non
     profile = load_profile(profile)
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
-    counts: dict[str, int] = {}
-    missing: list[str] = []
-    hardware = counters.get("hardware", {})
-    skipped = set()
-    if profile.requires:
-        for name, row in counters.get("projections", {}).items():
-            hw = hardware.get(name, {})
-            if row.get("synaptic_events", 0) and not any(hw.get(k, 0) for k in profile.requires):
-                skipped.add(name)
-                missing.append(f"projection {name!r}: {row['synaptic_events']:,} synaptic events "
-                               f"without {' / '.join(profile.requires)} counts (run it on a backend "
-                               f"that counts them); its synaptic work is not priced")
-    for section, name, key, count in iter_counts(counters):
-        if name in skipped and section != "populations":
-            continue
-        counts[key] = counts.get(key, 0) + count
-
-    lines, unpriced = [], []
-    for key, count in counts.items():
-        if key in profile.energy:
-            unit = profile.energy[key].value
-            lines.append(EnergyLine(key, CATEGORY[key], count, unit, count * unit))
-        elif count and key not in profile.included:
-            unpriced.append(f"{key}: {count:,} counted, no energy figure in this profile")
-
-    steps = _steps(duration, dt)
-    timed = [counts.get(key, 0) * c.value for key, c in profile.time.items()]
-    units = profile.parallel_units.value if profile.parallel_units else 1.0
-    compute = math.fsum(timed) / units
-    if profile.step_overhead is not None:
-        compute += steps * profile.step_overhead.value
-    latency: float | None = compute if (profile.time or profile.step_overhead) else None
-    if profile.real_time and duration:
-        latency = max(latency or 0.0, duration)
-    if latency is None:
-        missing.append("latency: the profile has no timing figures")
-    untimed = [key for key in profile.energy if counts.get(key) and key not in profile.time]
-    complete = latency is None or profile.real_time or not untimed
-    if not complete:
-        missing.append(f"latency: {', '.join(untimed)} have no time figure, so the latency "
-                       f"is a lower bound and the average power an upper bound")
+    counts, notes = _totals(counters, profile)
+    lines = [EnergyLine(key, CATEGORY[key], count, profile.energy[key].value,
+                        count * profile.energy[key].value)
+             for key, count in counts.items() if key in profile.energy]
+    latency, complete, timing_notes = _latency(profile, counts, duration, dt)
     static = 0.0
     if profile.static_power is not None:
         if latency is None:
-            missing.append("static power: no latency to multiply it by")
+            timing_notes.append("static power: no latency to multiply it by")
         else:
             static = profile.static_power.value * latency
-
-    breakdown = {category: math.fsum(l.energy for l in lines if l.category == category)
+    breakdown = {category: math.fsum(line.energy for line in lines if line.category == category)
                  for category in CATEGORIES}
     breakdown["static"] = static
-    total = math.fsum([*(l.energy for l in lines), static])
+    total = math.fsum([*(line.energy for line in lines), static])
     return EnergyReport(
         profile=profile.name, title=profile.title, samples=samples, duration=duration,
         lines=lines, breakdown=breakdown, static_energy=static, latency=latency, total=total,
-        not_modelled=unpriced + missing + list(profile.not_modelled), latency_complete=complete,
+        not_modelled=notes + timing_notes + list(profile.not_modelled), latency_complete=complete,
     )
+
+
+def _totals(counters: Mapping, profile: Profile) -> tuple[dict[str, int], list[str]]:
+    """Counts per counter key over all entries, and notes on what goes unpriced."""
+    notes: list[str] = []
+    hardware = counters.get("hardware", {})
+    skipped = set()
+    for name, row in counters.get("projections", {}).items() if profile.requires else ():
+        hw = hardware.get(name, {})
+        if row.get("synaptic_events", 0) and not any(hw.get(k, 0) for k in profile.requires):
+            skipped.add(name)
+            notes.append(f"projection {name!r}: {row['synaptic_events']:,} synaptic events "
+                         f"without {' / '.join(profile.requires)} counts (run it on a backend "
+                         f"that counts them); its synaptic work is not priced")
+    counts: dict[str, int] = {}
+    for section, name, key, count in iter_counts(counters):
+        if section == "populations" or name not in skipped:
+            counts[key] = counts.get(key, 0) + count
+    notes[:0] = [f"{key}: {count:,} counted, no energy figure in this profile"
+                 for key, count in counts.items()
+                 if count and key not in profile.energy and key not in profile.included]
+    return counts, notes
+
+
+def _latency(profile: Profile, counts: dict[str, int], duration: float | None,
+             dt: float | None) -> tuple[float | None, bool, list[str]]:
+    """(latency or None, whether every priced operation was timed, notes)."""
+    notes: list[str] = []
+    compute = math.fsum(counts.get(key, 0) * c.value for key, c in profile.time.items())
+    compute /= profile.parallel_units.value if profile.parallel_units else 1.0
+    if profile.step_overhead is not None:
+        compute += _steps(duration, dt) * profile.step_overhead.value
+    latency = compute if (profile.time or profile.step_overhead) else None
+    if profile.real_time and duration:
+        latency = max(latency or 0.0, duration)
+    if latency is None:
+        notes.append("latency: the profile has no timing figures")
+        return None, True, notes
+    untimed = [key for key in profile.energy if counts.get(key) and key not in profile.time]
+    complete = profile.real_time or not untimed
+    if not complete:
+        notes.append(f"latency: {', '.join(untimed)} have no time figure, so the latency "
+                     f"is a lower bound and the average power an upper bound")
+    return latency, complete, notes
 
 
 def estimate_result(result, profile: Profile | str, samples: int = 1) -> EnergyReport:
