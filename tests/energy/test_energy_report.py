@@ -174,3 +174,22 @@ def test_latency_without_every_time_figure_is_a_bound():
     assert any("latency is a lower bound" in item for item in r.not_modelled)
     assert ">= " in r.format() and "<= " in r.format()
     assert estimate(COUNTERS, _profile(real_time=True), duration=0.5, dt=1e-4).latency_complete
+
+
+def test_crossbar_counters_priced_by_hand():
+    """A crossbar backend's counts on rram_crossbar: rows x 2.05 pJ + ADC x 1.6 pJ + DAC x 9.1 fJ
+    + partial-sum adds x 0.1 pJ + neuron updates x 23 pJ; reads timed at 18 ns each."""
+    counters = {
+        "populations": {"n": {"neurons": 128, "neuron_updates": 1280, "spikes": 3}},
+        "projections": {"p": {"synapses": 16384, "synaptic_events": 384}},
+        "hardware": {"p": {"crossbar_reads": 3, "activated_rows": 3, "adc_conversions": 48,
+                           "dac_conversions": 3, "digital_accumulations": 384,
+                           "bytes_moved": 0}},
+    }
+    r = estimate(counters, "rram_crossbar", duration=1e-3, dt=1e-4)
+    assert r.breakdown["crossbar reads"] == pytest.approx(3 * 2.05e-12)
+    assert r.breakdown["ADC/DAC"] == pytest.approx(48 * 1.6e-12 + 3 * 9.1e-15)
+    assert r.breakdown["synaptic operations"] == pytest.approx(384 * 0.1e-12)
+    assert r.breakdown["neuron updates"] == pytest.approx(1280 * 23e-12)
+    assert r.latency == pytest.approx(3 * 18e-9)
+    assert not any("projection 'p'" in item for item in r.not_modelled)
