@@ -1,4 +1,4 @@
-"""Command line: ``neurosim run | validate | plot``.
+"""Command line: ``neurosim run | validate | plot | energy``.
 
 Every user error ends as one line ``error: ...`` on stderr and exit code 2;
 nothing is written unless the run completes.
@@ -46,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="raster + rate PNG of a result file")
     plot.add_argument("result", help="an HDF5 result written by 'neurosim run'")
     plot.add_argument("--output", "-o", help="PNG path (default: next to the result)")
+
+    energy = sub.add_parser("energy", help="energy, power and latency of a result on hardware profiles")
+    energy.add_argument("result", help="an HDF5 result written by 'neurosim run'")
+    energy.add_argument("--hardware", action="append", required=True, metavar="PROFILE",
+                        help="a profile name from hardware/ or a profile YAML file (repeatable); "
+                             "'all' for every built-in profile")
+    energy.add_argument("--samples", type=_positive_int, default=1,
+                        help="input samples the run covers (energy per sample = total / samples)")
+    energy.add_argument("--plot", help="stacked-bar PNG path (default: <result>_energy.png)")
+    energy.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     return parser
 
 
@@ -79,9 +89,16 @@ def _run(args) -> int:
     cfg = load_config(args.config, overrides=args.overrides)
     out = Path(args.output) if args.output else Path(cfg.output.dir) / f"{cfg.name}.h5"
     check_writable(out)
+    profiles = []
+    if cfg.energy is not None:  # resolve the profiles before any work starts
+        from neurosim.energy import resolve_profiles
+
+        profiles = resolve_profiles(cfg.energy.hardware)
     network = build_network(cfg)
     sim = Simulation(network, cfg, threads=args.threads)
     result = sim.run(progress=not args.quiet)
+    reports = _energy_reports(result, profiles)
+    result.energy = {r.profile: r.to_dict() for r in reports}
     path = save(result, out)
     plot_path = None
     if cfg.output.plots and not args.no_plot:
@@ -90,13 +107,31 @@ def _run(args) -> int:
         plot_path = plot_result(result, path.with_suffix(".png"))
     if not args.quiet:
         print(_summary(result, path, plot_path, time.perf_counter() - t0))
+        if reports:
+            print(_energy_text(reports))
     return 0
+
+
+def _energy_reports(result, profiles, samples: int = 1):
+    from neurosim.energy import estimate_result
+
+    return [estimate_result(result, profile, samples=samples) for profile in profiles]
+
+
+def _energy_text(reports) -> str:
+    from neurosim.energy import compare_table
+
+    return "\n\n".join([*(r.format() for r in reports), compare_table(reports)])
 
 
 def _validate(args) -> int:
     from neurosim.config import load_config
 
     cfg = load_config(args.config, overrides=args.overrides)
+    if cfg.energy is not None:
+        from neurosim.energy import resolve_profiles
+
+        resolve_profiles(cfg.energy.hardware)  # unknown or invalid profiles fail here
     sizes = ", ".join(f"{n} {cfg.population_size(n)}" for n in cfg.populations)
     print(f"{cfg.name}: valid ({len(cfg.populations)} populations: {sizes}; "
           f"{len(cfg.projections)} projections)")
@@ -113,9 +148,24 @@ def _plot(args) -> int:
     return 0
 
 
+def _energy(args) -> int:
+    from neurosim.energy import plot_comparison, resolve_profiles
+    from neurosim.io import load
+
+    profiles = resolve_profiles(args.hardware)
+    result = load(args.result)
+    reports = _energy_reports(result, profiles, samples=args.samples)
+    print(_energy_text(reports))
+    if not args.no_plot:
+        src = Path(args.result)
+        out = Path(args.plot) if args.plot else src.with_name(f"{src.stem}_energy.png")
+        print(f"plot:   {plot_comparison(reports, out)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "validate": _validate, "plot": _plot}
+    handlers = {"run": _run, "validate": _validate, "plot": _plot, "energy": _energy}
     try:
         return handlers[args.command](args)
     except NeurosimError as err:

@@ -67,6 +67,9 @@ class Result:
     metadata:
         Backend, precision, threads, versions, machine and timing
         (``build_s``, ``sim_s``, ``wall_s``) as flat str/number values.
+    energy:
+        ``profile -> {key: number or str}``: hardware energy estimates
+        (:meth:`neurosim.energy.EnergyReport.to_dict`), if any were made.
     """
 
     config_text: str
@@ -80,6 +83,7 @@ class Result:
     rate_bin: float = 1e-3
     counters: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     metadata: dict[str, object] = field(default_factory=dict)
+    energy: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def mean_rate(self, population: str) -> float:
         """Mean firing rate (Hz) of one population over the whole run."""

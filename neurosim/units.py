@@ -19,10 +19,12 @@ Base units (the *dimension* symbols used throughout neurosim):
 ``S``  conductance
 ``Ohm`` resistance (also ``ohm``, ``Ω``)
 ``Hz`` frequency
+``J``  energy (hardware profiles)
+``W``  power (hardware profiles)
 ``""`` dimensionless (a bare number)
 =====  ===============
 
-Prefixes: ``p n u µ m k M G`` (``μ``, the Greek mu, is accepted as ``µ``).
+Prefixes: ``f p n u µ m k M G`` (``μ``, the Greek mu, is accepted as ``µ``).
 
 The conversion goes through :class:`decimal.Decimal`, so the SI float is the
 double nearest to the exact decimal value: ``parse_quantity("20 ms") == 0.02``
@@ -47,6 +49,8 @@ DIMENSIONS: dict[str, str] = {
     "S": "conductance",
     "Ohm": "resistance",
     "Hz": "frequency",
+    "J": "energy",
+    "W": "power",
     "": "dimensionless",
 }
 
@@ -59,11 +63,14 @@ EXAMPLES: dict[str, str] = {
     "S": "6 nS",
     "Ohm": "100 MOhm",
     "Hz": "5 Hz",
+    "J": "23.6 pJ",
+    "W": "700 W",
     "": "0.5",
 }
 
 #: SI prefix -> power of ten.
 PREFIXES: dict[str, int] = {
+    "f": -15,
     "p": -12,
     "n": -9,
     "u": -6,
@@ -87,11 +94,14 @@ _BASE_UNITS: dict[str, str] = {
     "ohm": "Ohm",
     "Ω": "Ohm",
     "Hz": "Hz",
+    "J": "J",
+    "W": "W",
 }
 
 # Prefixes used when printing for people, largest first.
 _DISPLAY_PREFIXES: tuple[tuple[int, str], ...] = (
     (9, "G"), (6, "M"), (3, "k"), (0, ""), (-3, "m"), (-6, "µ"), (-9, "n"), (-12, "p"),
+    (-15, "f"),
 )
 
 _QUANTITY_RE = re.compile(

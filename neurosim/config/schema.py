@@ -967,6 +967,14 @@ class Output(StrictModel):
     """Whether to draw plots after the run."""
 
 
+class Energy(StrictModel):
+    """Hardware energy estimate printed after the run and stored in the result."""
+
+    hardware: list[str] = Field(min_length=1)
+    """Hardware profile names (files in ``hardware/``, e.g. ``loihi``) or ``all``;
+    resolved by :mod:`neurosim.energy` before the run starts."""
+
+
 # ---------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------
@@ -1003,6 +1011,8 @@ class RunConfig(StrictModel):
     """What to record."""
     output: Output = Output()
     """Where results go."""
+    energy: Union[Energy, None] = None
+    """Optional hardware energy report (see :class:`Energy`)."""
 
     @property
     def sizes(self) -> dict[str, int]:

@@ -14,6 +14,7 @@ File layout (``format = "neurosim-result"``, ``format_version = 1``)::
     /rates/<name>                float64 (Hz per bin of rate_bin s)
     /counters/<kind>/<name>      attrs: one int64 per counter
                                  (kind: populations, projections)
+    /energy/<profile>            attrs: energy estimate numbers (optional group)
 
 Groups keep creation order, so populations come back in network order.
 Files are written next to their destination and renamed into place, so
@@ -241,6 +242,11 @@ def _write(f: h5py.File, result: Result) -> None:
                 # operator.index rejects floats instead of silently truncating.
                 sub.attrs[key] = np.int64(operator.index(value))
 
+    if result.energy:
+        group = _ordered_group(f, "energy")
+        for name, numbers in result.energy.items():
+            _set_scalar_attrs(_ordered_group(group, name), numbers)
+
 
 def _read(f: h5py.File) -> Result:
     populations = {
@@ -268,6 +274,8 @@ def _read(f: h5py.File) -> Result:
         }
         for kind, kind_group in f["counters"].items()
     }
+    # Optional: only runs with an energy estimate have the group.
+    energy = {name: _scalar_attrs(group) for name, group in f.get("energy", {}).items()}
     metadata = {
         key[len(_META_PREFIX):]: value
         for key, value in _scalar_attrs(f).items()
@@ -285,6 +293,7 @@ def _read(f: h5py.File) -> Result:
         rate_bin=float(f.attrs["rate_bin"]),
         counters=counters,
         metadata=metadata,
+        energy=energy,
     )
 
 
