@@ -69,9 +69,9 @@ class EIReservoir:
     def size(self) -> int:
         return self.indptr.size - 1
 
-    def with_inhibition_scaled(self, factor: float) -> "EIReservoir":
-        """A copy whose inhibitory weights are multiplied by ``factor``."""
-        return replace(self, weight=np.where(self.inhibitory, self.weight * factor, self.weight))
+    def signed_weight(self) -> np.ndarray:
+        """A fresh array of the weights with their signs (inhibitory negative)."""
+        return np.where(self.inhibitory, -self.weight, self.weight)
 
 
 def make_ei_reservoir(n: int = 500, exc_fraction: float = 0.8, in_degree: int = 50,
@@ -120,24 +120,24 @@ def targets(n: int, rho: float, spread: float = 0.0,
 @njit(cache=True)
 def _run(indptr, sources, weight, inhibitory, w_in, gain, threshold, leak, u, r, target, delta,
          states):
-    """Advance rates ``r`` over inputs ``u``; adapt inhibitory ``weight`` in place if delta > 0."""
+    """Advance rates ``r`` over inputs ``u``; adapt inhibitory ``weight`` in place if delta > 0.
+
+    ``weight`` is signed here (inhibitory <= 0) so the synapse loop has no branch.
+    """
     n = r.size
     prev = r.copy()
     for t in range(u.size):
         for i in range(n):
             v = w_in[i] * u[t]
             for s in range(indptr[i], indptr[i + 1]):
-                if inhibitory[s]:
-                    v -= weight[s] * prev[sources[s]]
-                else:
-                    v += weight[s] * prev[sources[s]]
+                v += weight[s] * prev[sources[s]]
             r[i] = (1.0 - leak) * prev[i] + leak / (1.0 + np.exp(-gain * (v - threshold)))
         if delta > 0.0:
             for i in range(n):
                 step = delta * (r[i] - target[i])
                 for s in range(indptr[i], indptr[i + 1]):
                     if inhibitory[s]:
-                        weight[s] = max(0.0, weight[s] + step)
+                        weight[s] = min(0.0, weight[s] - step)
         if states.shape[0] > 0:
             states[t] = r
         prev[:] = r
@@ -148,8 +148,8 @@ def run(res: EIReservoir, u: np.ndarray, r0: np.ndarray | None = None) -> np.nda
     u = np.ascontiguousarray(u, dtype=np.float64).reshape(-1)
     r = np.zeros(res.size) if r0 is None else np.array(r0, dtype=np.float64)
     states = np.empty((u.size, res.size))
-    _run(res.indptr, res.sources, res.weight, res.inhibitory, res.w_in, res.gain, res.threshold,
-         res.leak, u, r, r, 0.0, states)
+    _run(res.indptr, res.sources, res.signed_weight(), res.inhibitory, res.w_in, res.gain,
+         res.threshold, res.leak, u, r, r, 0.0, states)
     return states
 
 
@@ -164,8 +164,8 @@ def adapt(res: EIReservoir, u: np.ndarray, target: np.ndarray, delta: float = 1e
     if not delta > 0.0:
         raise ConfigError(f"adapt: delta must be positive, got {delta}")
     u = np.ascontiguousarray(u, dtype=np.float64).reshape(-1)
-    weight = res.weight.copy()
+    weight = res.signed_weight()
     r = np.zeros(res.size) if r0 is None else np.array(r0, dtype=np.float64)
     _run(res.indptr, res.sources, weight, res.inhibitory, res.w_in, res.gain, res.threshold,
          res.leak, u, r, np.asarray(target, dtype=np.float64), float(delta), np.empty((0, res.size)))
-    return replace(res, weight=weight), r
+    return replace(res, weight=np.abs(weight)), r
