@@ -91,9 +91,10 @@ def make_ei_reservoir(n: int = 500, exc_fraction: float = 0.8, in_degree: int = 
     structure, weights, inputs = (np.random.default_rng(s) for s in ss.spawn(3))
     n_exc = int(round(exc_fraction * n))
     f_e, f_i = n_exc / n, 1.0 - n_exc / n
-    # in_degree distinct sources per unit, excluding itself: draw from n-1 and skip the diagonal.
+    # in_degree distinct sources per unit, excluding itself: the in_degree smallest of n-1 random
+    # keys, shifted past the diagonal (an (n, n-1) draw: fine up to a few thousand units).
     keys = structure.random((n, n - 1))
-    picks = np.argpartition(keys, in_degree, axis=1)[:, :in_degree]
+    picks = np.argpartition(keys, in_degree - 1, axis=1)[:, :in_degree]
     picks.sort(axis=1)
     sources = picks + (picks >= np.arange(n)[:, None])
     sources = sources.astype(np.int32).ravel()

@@ -36,6 +36,8 @@ def test_connectivity_follows_the_construction_rule():
     inh_sum = -np.where(w < 0, w, 0).sum(axis=1)
     assert exc_sum.mean() == pytest.approx(1.0, rel=0.03)
     assert inh_sum.mean() == pytest.approx(1.0 - beta, rel=0.08)
+    full = make_ei_reservoir(10, in_degree=9, seed=1)  # all-to-all without self-loops
+    np.testing.assert_array_equal(np.sort(full.sources[:9]), np.arange(1, 10))
 
 
 def test_run_matches_the_rate_equation():
