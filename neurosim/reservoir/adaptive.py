@@ -8,7 +8,8 @@ chose a form ourselves it is marked *(ours)*.
 
 Model.  N rate units, a fraction ``exc_fraction`` excitatory, the rest
 inhibitory (Dale's law: a unit's outgoing weights all have its sign).  Each
-unit receives ``in_degree`` inputs from units drawn at random (no self-loops).
+unit receives ``in_degree`` inputs from units drawn at random among all
+others, so about f_E of them excitatory *(ours)*.
 Weight magnitudes are |normal(mu, 0.2 mu)| with mu_E = 1 / (in_degree f_E)
 for excitatory and mu_I = (f_E / f_I) mu_E for inhibitory sources, so that a
 unit's summed excitatory and summed inhibitory weights are both about 1: the
@@ -17,7 +18,8 @@ balanced network.  Rates evolve as::
     V_i(t)  = sum_j A^E_ij r_j(t-1) - sum_j A^I_ij r_j(t-1) + w_i u(t)
     r_i(t)  = (1 - a) r_i(t-1) + a sigmoid(c (V_i(t) - theta))
 
-with gain c, threshold theta and leak a (a = 1: no leak).  A fraction
+with gain c, threshold theta and leak a (a = 1: no leak; the leak on the
+rate, ESN-style, is *(ours)*).  A fraction
 ``input_fraction`` of units receives the input, w_i uniform on
 [-input_scaling, input_scaling].
 
@@ -34,12 +36,13 @@ inhibitory synapse onto unit i moves by::
 so a unit firing above its target rate rho_i gains inhibition and one below
 loses it, until every unit fires near its own target.  Targets are one rate
 for all (homogeneous) or drawn per unit, uniform on [rho - spread, rho + spread]
-(heterogeneous; the paper motivates heterogeneity by the broad rate
-distributions of cortex).  After adaptation the weights are frozen and the
-reservoir is used like any other.  The rule controls time-averaged rates
-when the network settles to irregular low-amplitude activity; with few,
-strong synapses (in_degree of about 20 or less at gain 10) the network
-oscillates with large amplitude and the rates miss their targets.
+(heterogeneous; the uniform law is *(ours)*).  The paper's one-step design
+(inhibition set in closed form from the targets) is not implemented.  After
+adaptation the weights are frozen and the reservoir is used like any other.
+The rule controls time-averaged rates when the network settles to irregular
+low-amplitude activity; with few, strong synapses (in_degree of about 20 or
+less at gain 10) the network oscillates with large amplitude and the rates
+miss their targets.
 """
 
 from __future__ import annotations
