@@ -23,7 +23,9 @@ Models (500 units each by default):
   of the task's kind (target rate 0.4 for every unit), then frozen;
 - ``ei_adaptive_het``: the same with heterogeneous targets 0.4 +- 0.2;
 - ``ei_adaptive`` is also started from every beta of the sweep, to show how
-  little the starting balance matters once the units adapt.
+  little the starting balance matters once the units adapt; for the first
+  seed the largest Lyapunov exponent (Benettin, MC input) of every fixed and
+  adapted reservoir is recorded too.
 
 Wall times cover building the reservoir, adaptation, running it over the task
 input, and fitting and scoring the readout (numba compiled beforehand).
@@ -50,7 +52,8 @@ sys.path.insert(0, HERE)
 from bench_cuba import OtherLoad  # noqa: E402
 from neurosim.engine.metadata import machine, versions  # noqa: E402
 from neurosim.reservoir.adaptive import adapt, make_ei_reservoir, run, targets  # noqa: E402
-from neurosim.reservoir.metrics import memory_capacity, ridge_fit, ridge_predict  # noqa: E402
+from neurosim.reservoir.metrics import (largest_lyapunov, memory_capacity, ridge_fit,  # noqa: E402
+                                        ridge_predict)
 from neurosim.reservoir.tasks import memory_capacity_input, narma10, nrmse  # noqa: E402
 
 WASHOUT = 200
@@ -103,6 +106,17 @@ def run_ei(task, data, n, seed, beta, target=None):
             res, r0 = adapt(res, data["adapt"], target, delta=DELTA)
         return score(task, run(res, data["u"], r0), data)
     return timed(go)
+
+
+def lyapunov(task, data, n, seed, beta, target=None):
+    """Largest Lyapunov exponent (per step) of the fixed or adapted reservoir under the task input."""
+    res = make_ei_reservoir(n, beta=beta, input_scaling=EI_SCALING[task], seed=seed)
+    r0 = np.zeros(n)
+    if target is not None:
+        res, r0 = adapt(res, data["adapt"], target, delta=DELTA)
+    u = data["u"]
+    return largest_lyapunov(lambda x, t: run(res, u[t:t + 1], x)[0], r0, n_steps=1500,
+                            n_transient=WASHOUT, eps=1e-9)
 
 
 def summary(values):
@@ -162,6 +176,11 @@ def main(argv=None):
                       f"{by_beta[best]:.3f}  adaptive {value:.3f}  adaptive-het "
                       f"{rec['ei_adaptive_het'][-1]:.3f}", flush=True)
 
+    data = task_data("mc", args.steps, args.adapt_steps, seeds[0])
+    lyap = {str(b): {"fixed": lyapunov("mc", data, args.n, seeds[0], b),
+                     "adapted": lyapunov("mc", data, args.n, seeds[0], b, targets(args.n, RHO))}
+            for b in betas}
+
     result = {"machine": machine(), "versions": {**versions(), "reservoirpy": reservoirpy.__version__},
               "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "other_load": load.fraction,
@@ -169,7 +188,7 @@ def main(argv=None):
                            "seeds": seeds, "betas": betas, "washout": WASHOUT, "max_delay": MAX_DELAY,
                            "ridge": RIDGE, "rho": RHO, "rho_spread": RHO_SPREAD, "delta": DELTA,
                            "esn": ESN_SCALING, "ei_input_scaling": EI_SCALING},
-              "tasks": {}}
+              "lyapunov_mc_seed0": lyap, "tasks": {}}
     print(f"\n{args.n} units, {len(seeds)} seeds, mean +- sd   (MC: higher is better; NARMA-10 NRMSE: lower)")
     print(f"{'task':8s} {'esn':>14s} {'ei_global':>14s} {'ei_adaptive':>14s} {'ei_adapt_het':>14s}"
           f" {'adapt/global':>13s} {'adapt/esn':>10s} {'t_esn/t_adapt':>14s}")
@@ -195,6 +214,8 @@ def main(argv=None):
         print(f"{task}: wall s per model run: esn {t['esn']['mean']:.2f}, ei fixed "
               f"{t['ei_global_per_beta']['mean']:.2f}, ei adaptive (incl. adaptation) "
               f"{t['ei_adaptive']['mean']:.2f}")
+    print("largest Lyapunov exponent per step (MC input, seed %d), fixed -> adapted:  " % seeds[0]
+          + "  ".join(f"{b}: {v['fixed']:+.3f} -> {v['adapted']:+.3f}" for b, v in lyap.items()))
     print(f"other processes' CPU share during the run: {load.fraction}")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as fh:
