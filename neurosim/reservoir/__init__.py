@@ -1,0 +1,1 @@
+"""Liquid state machines, reservoirs and their metrics."""
