@@ -71,8 +71,16 @@ class TorchBackend(Backend):
         self.syn = torch.as_tensor(net.syn, device=dev).clone().reshape(1, 2, n)
         self.until = torch.as_tensor(net.refractory, device=dev).clone().reshape(1, n)
         self.n_hist = net.max_delay + 1
-        self.fired = torch.zeros((self.n_hist, n), dtype=torch.bool, device=dev)
-        self.external = torch.zeros((self.n_hist, n), dtype=self.dtype, device=dev)
+        # Spike ring: per step, the simulated neurons' spikes and the external
+        # events' counts.  Rows of steps not yet run are zero, so every step
+        # can read all its delay slots' rows (early ones deliver nothing).
+        self.ring = torch.zeros((self.n_hist, 2, n), dtype=self.dtype, device=dev)
+        # Ring rows due in a step (by step % n_hist), one per delay slot.
+        slots = np.arange(net.n_slots)
+        due = (np.arange(self.n_hist)[:, None] - net.dmin - slots[None, :]) % self.n_hist
+        self.due_rows = torch.as_tensor(due, device=dev)
+        # Delay slot of each (slot, internal/external) group of due spikes.
+        self.group_slots = torch.as_tensor(np.repeat(slots, 2), device=dev)
         self.has_sources = any(p.model.is_source for p in net.populations)
         self.pop_bounds = np.array([p.start for p in net.populations] + [n], dtype=np.int64)
         self.groups = _model_runs(net.populations)
@@ -131,10 +139,10 @@ class TorchBackend(Backend):
                 step = step0 + m
                 row = step % self.n_hist
                 self._integrate(step, spikes[m])
-                self.fired[row].copy_(spikes[m])
+                self.ring[row, 0].copy_(spikes[m])
                 if self.has_sources:
                     a, b = int(ext_ptr[m]), int(ext_ptr[m + 1])
-                    self.external[row].zero_().index_add_(0, ext[a:b], ones[a:b])
+                    self.ring[row, 1].zero_().index_add_(0, ext[a:b], ones[a:b])
                 self._deliver(step)
                 if trace_t.numel() and (step + 1) % trace_every == 0:
                     samples.append(torch.stack(
@@ -156,33 +164,26 @@ class TorchBackend(Backend):
                                      self.until[:, a:b], step, par)[0]
 
     def _deliver(self, step: int) -> None:
-        """Deliver every spike that is due in ``step`` (one ring row per delay slot)."""
+        """Deliver every spike due in ``step``: ring rows of all delay slots at once."""
         net = self.network
-        for k in range(net.n_slots):
-            emitted = step - (net.dmin + k)
-            if emitted < 0:
-                continue
-            row = emitted % self.n_hist
-            if self.path == "dense":
-                due = self.fired[row].to(self.dtype)
-                if self.has_sources:
-                    due = due + self.external[row]
-                for block in self.blocks:
-                    if block["slot"] == k:
-                        tk.deliver_dense(self.syn[:, block["receptor"], block["post"]],
-                                         due[None, block["pre"]], block["w"])
-                        block["calls"] += 1
-                self._events += (due.long() * self.row_len[k]).sum()
-                self.path_calls["dense"] += 1
-                continue
-            syn_flat = self.syn.view(1, -1)
-            self._events += tk.deliver_events(syn_flat, self.fired[row][None], self.indptr,
-                                              self.targets, self.weights, net.n_slots, k)
-            if self.has_sources:
-                self._events += tk.deliver_events(syn_flat, self.external[row][None],
-                                                  self.indptr, self.targets, self.weights,
-                                                  net.n_slots, k)
-            self.path_calls["sparse"] += 1
+        due = self.ring[self.due_rows[step % self.n_hist]]  # (slot, internal/external, N)
+        if self.path == "dense":
+            due = due.sum(1)
+            for block in self.blocks:
+                tk.deliver_dense(self.syn[:, block["receptor"], block["post"]],
+                                 due[block["slot"], None, block["pre"]], block["w"])
+                block["calls"] += 1
+            self._events += (due.long() * self.row_len).sum()
+        else:
+            # Per slot: simulated neurons' spikes, then external events, each
+            # in neuron order: the numba engine's order.
+            # Without sources every count is 0 or 1: a mask spares the repeats.
+            groups = (due.reshape(1, -1, net.n_neurons) if self.has_sources
+                      else due[None, :, 0] != 0)
+            slots = self.group_slots if self.has_sources else self.group_slots[::2]
+            self._events += tk.deliver_events(self.syn.view(1, -1), groups, self.indptr,
+                                              self.targets, self.weights, net.n_slots, slots)
+        self.path_calls[self.path] += 1
 
     def _chunk_output(self, step0, fired, ext_ptr, ext_idx, record_spikes, traces):
         """Counts and (optionally) the spike list of a chunk, in the numba engine's order."""

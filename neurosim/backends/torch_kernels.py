@@ -74,33 +74,39 @@ def deliver_dense(syn, counts, weights) -> None:
 
 
 def deliver_events(syn_flat, counts, indptr, targets, weights, n_slots: int = 1,
-                   slot: int = 0) -> torch.Tensor:
+                   slots=None) -> torch.Tensor:
     """Walk the CSR rows of the spiking neurons and add their weights; returns the event count.
 
     ``syn_flat``: ``(B, M)`` contiguous synaptic state, ``targets`` index its
-    columns.  ``counts``: ``(B, n_pre)`` spikes (bool, or integer counts: a
-    row is walked once per spike).  Row ``i * n_slots + slot`` of
-    ``(indptr, targets, weights)`` holds neuron ``i``'s synapses of this
-    delay slot (the layout of :class:`neurosim.network.Network`).
+    columns.  ``counts``: ``(B, n_pre)`` spikes (bool, or counts: a row is
+    walked once per spike), or ``(B, G, n_pre)``: ``G`` groups of spikes,
+    group ``g`` using delay slot ``slots[g]`` (a ``(G,)`` tensor; default:
+    slot 0 for all).  Row ``i * n_slots + slot`` of ``(indptr, targets, weights)``
+    holds neuron ``i``'s synapses of that slot (the layout of
+    :class:`neurosim.network.Network`).
 
-    Events are added in order: sample, presynaptic neuron, then row order.
-    On the CPU ``index_add_`` adds them one after another, so each target
-    sums its inputs in the numba engine's order (bit-identical results); on
-    CUDA the order of atomic adds is not fixed.
+    Events are added in order: sample, group, presynaptic neuron, then row
+    order.  On the CPU ``index_add_`` adds them one after another, so each
+    target sums its inputs in the numba engine's order (bit-identical
+    results); on CUDA the order of atomic adds is not fixed.
     """
-    batch, pre = torch.nonzero(counts, as_tuple=True)
+    if counts.dim() == 2:
+        counts = counts.unsqueeze(1)
+    batch, group, pre = torch.nonzero(counts, as_tuple=True)
     if counts.dtype != torch.bool:
-        times = counts[batch, pre].long()
-        batch = batch.repeat_interleave(times)
-        pre = pre.repeat_interleave(times)
-    rows = pre * n_slots + slot
+        times = counts[batch, group, pre].long()
+        batch, group, pre = (x.repeat_interleave(times) for x in (batch, group, pre))
+    rows = pre * n_slots if slots is None else pre * n_slots + slots[group]
     start = indptr[rows]
     length = indptr[rows + 1] - start
-    # Expand each row into its synapse indices without a Python loop.
-    seg = torch.repeat_interleave(torch.arange(rows.numel(), device=rows.device), length)
-    first = torch.cumsum(length, 0) - length
-    idx = start[seg] + torch.arange(seg.numel(), device=seg.device) - first[seg]
-    flat = batch[seg] * syn_flat.shape[1] + targets[idx].long()
+    # Expand each row into its synapse indices without a Python loop:
+    # event j of row r is synapse start[r] + (j - first event of r).
+    seg = torch.repeat_interleave(length)
+    shift = (start - (torch.cumsum(length, 0) - length))[seg]
+    idx = torch.arange(seg.numel(), device=seg.device) + shift
+    flat = targets[idx].long()
+    if syn_flat.shape[0] > 1:
+        flat += batch[seg] * syn_flat.shape[1]
     syn_flat.view(-1).index_add_(0, flat, weights[idx])
     return length.sum()
 
