@@ -123,38 +123,43 @@ class TorchBackend(Backend):
 
     # -- running ------------------------------------------------------------
     def advance(self, step0, n_steps, ext_ptr, ext_idx, record_spikes, trace_idx, trace_every):
-        dev, n = self.v.device, self.network.n_neurons
         threads = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         # Subnormal synaptic values flush to zero, as in the numba engine
         # (see neurosim.engine.fpu); torch's default (off) is restored after.
-        flush = dev.type == "cpu" and torch.set_flush_denormal(True)
+        flush = self.v.device.type == "cpu" and torch.set_flush_denormal(True)
         try:
-            spikes = torch.zeros((n_steps, n), dtype=torch.bool, device=dev)
-            ext = torch.as_tensor(ext_idx, dtype=torch.long, device=dev)
-            ones = torch.ones(ext.numel(), dtype=self.dtype, device=dev)
-            trace_t = torch.as_tensor(trace_idx, dtype=torch.long, device=dev)
-            samples = []
-            for m in range(n_steps):
-                step = step0 + m
-                row = step % self.n_hist
-                self._integrate(step, spikes[m])
-                self.ring[row, 0].copy_(spikes[m])
-                if self.has_sources:
-                    a, b = int(ext_ptr[m]), int(ext_ptr[m + 1])
-                    self.ring[row, 1].zero_().index_add_(0, ext[a:b], ones[a:b])
-                self._deliver(step)
-                if trace_t.numel() and (step + 1) % trace_every == 0:
-                    samples.append(torch.stack(
-                        [self.v[0, trace_t], self.syn[0, 0, trace_t], self.syn[0, 1, trace_t]], 1))
-            traces = (torch.stack(samples).cpu().numpy() if samples
-                      else np.zeros((0, trace_idx.size, 3), dtype=self.network.dtype))
-            fired = spikes.cpu().numpy()
+            fired, traces = self._steps(step0, n_steps, ext_ptr, ext_idx, trace_idx, trace_every)
         finally:
             torch.set_num_threads(threads)
             if flush:
                 torch.set_flush_denormal(False)
         return self._chunk_output(step0, fired, ext_ptr, ext_idx, record_spikes, traces)
+
+    @torch.inference_mode()
+    def _steps(self, step0, n_steps, ext_ptr, ext_idx, trace_idx, trace_every):
+        """The step loop; returns the chunk's spike masks and trace samples (on the host)."""
+        dev = self.v.device
+        spikes = torch.zeros((n_steps, self.network.n_neurons), dtype=torch.bool, device=dev)
+        ext = torch.as_tensor(ext_idx, dtype=torch.long, device=dev)
+        ones = torch.ones(ext.numel(), dtype=self.dtype, device=dev)
+        trace_t = torch.as_tensor(trace_idx, dtype=torch.long, device=dev)
+        samples = []
+        for m in range(n_steps):
+            step = step0 + m
+            row = step % self.n_hist
+            self._integrate(step, spikes[m])
+            self.ring[row, 0].copy_(spikes[m])
+            if self.has_sources:
+                a, b = int(ext_ptr[m]), int(ext_ptr[m + 1])
+                self.ring[row, 1].zero_().index_add_(0, ext[a:b], ones[a:b])
+            self._deliver(step)
+            if trace_t.numel() and (step + 1) % trace_every == 0:
+                samples.append(torch.stack(
+                    [self.v[0, trace_t], self.syn[0, 0, trace_t], self.syn[0, 1, trace_t]], 1))
+        traces = (torch.stack(samples).cpu().numpy() if samples
+                  else np.zeros((0, trace_idx.size, 3), dtype=self.network.dtype))
+        return spikes.cpu().numpy(), traces
 
     def _integrate(self, step: int, spiked_row) -> None:
         """Advance every simulated neuron one step; write their spikes into ``spiked_row``."""
@@ -181,6 +186,8 @@ class TorchBackend(Backend):
             groups = (due.reshape(1, -1, net.n_neurons) if self.has_sources
                       else due[None, :, 0] != 0)
             slots = self.group_slots if self.has_sources else self.group_slots[::2]
+            if net.n_slots == 1:
+                slots = None  # every group uses slot 0
             self._events += tk.deliver_events(self.syn.view(1, -1), groups, self.indptr,
                                               self.targets, self.weights, net.n_slots, slots)
         self.path_calls[self.path] += 1
