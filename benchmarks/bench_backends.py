@@ -93,7 +93,7 @@ def main() -> None:
 
     from neurosim.backends import torch_backend
     if args.torch_path != "auto":
-        torch_backend.DENSE_MIN_DENSITY = 0.0 if args.torch_path == "dense" else np.inf
+        torch_backend.DENSE_MIN_DENSITY["cpu"] = 0.0 if args.torch_path == "dense" else np.inf
 
     rows = []
     for precision in args.precisions.split(","):
@@ -115,7 +115,8 @@ def main() -> None:
         print(f"{precision}: cpu {cpu_s:.3f} s, torch ({backend.path}) {torch_s:.3f} s "
               f"= {torch_s / cpu_s:.1f}x cpu; identical trains {row['identical_trains']:.1%}, "
               f"identical counts {row['identical_counts']:.1%}, first differing step "
-              f"{row['first_differing_step']} ({row['spikes_cpu']} vs {row['spikes_torch']} spikes)")
+              f"{row['first_differing_step']} "
+              f"({row['spikes_cpu']} vs {row['spikes_torch']} spikes)")
 
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "machine": machine(), "versions": {**versions(), "torch": torch.__version__},

@@ -41,7 +41,8 @@ def get_backend(name: str) -> type[Backend]:
             raise ConfigError(f"backend: '{name}' needs {dependency}, which is not installed "
                               f"(pip install '{extra}')") from None
     if name not in _REGISTRY:
-        raise ConfigError(f"backend: unknown backend '{name}' (available: {', '.join(available_backends())})")
+        raise ConfigError(f"backend: unknown backend '{name}' "
+                          f"(available: {', '.join(available_backends())})")
     return _REGISTRY[name]
 
 

@@ -44,8 +44,9 @@ class Backend(ABC):
 
     def __init__(self, network, threads: int = 1, device: str = "cpu") -> None:
         if device not in self.devices:
-            raise ConfigError(f"device: the '{self.name}' backend runs on {' or '.join(self.devices)} "
-                              f"only, not '{device}' (backend: torch runs on cuda)")
+            raise ConfigError(f"device: the '{self.name}' backend runs on "
+                              f"{' or '.join(self.devices)} only, not '{device}' "
+                              "(backend: torch runs on cuda)")
         self.network = network
         self.threads = threads
         self.device = device

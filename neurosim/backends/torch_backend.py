@@ -12,9 +12,8 @@ Synapses take one of two paths, chosen once from the network's density:
   receptor, delay slot) block holding synapses; each step multiplies the due
   spike vector through every block (``n_pre x n_post`` multiply-adds per block
   and step, spikes or not).  Chosen when the synapses fill at least
-  :data:`DENSE_MIN_DENSITY` of those blocks and the blocks fit in
-  :data:`DENSE_MAX_BYTES`: then a matrix product is cheaper than walking events,
-  above all on a GPU.
+  :data:`DENSE_MIN_DENSITY` (per device: all of them on the CPU, 1 % on a GPU)
+  of those blocks and the blocks fit in :data:`DENSE_MAX_BYTES`.
 - ``sparse``: the network's own CSR; each step gathers the rows of the neurons
   whose spikes are due and adds their weights with ``index_add_`` (cost per
   synaptic event).  Internal spikes are delivered before external ones, each in
@@ -36,9 +35,17 @@ from neurosim.backends.base import HARDWARE_COUNTERS, Backend, ChunkOutput
 from neurosim.errors import ConfigError
 from neurosim.models.lif import MODEL_CODES
 
-#: Smallest fraction of the occupied (pre, post, receptor, delay) blocks that
-#: must hold a synapse for the dense path (below it, event delivery).
-DENSE_MIN_DENSITY = 0.1
+#: Per device, the smallest fraction of the occupied (pre, post, receptor,
+#: delay) blocks that must hold a synapse for the dense path.  On the CPU a
+#: dense product reads every weight each step, while events cost ~10 ns each
+#: and are few (rate x dt x fan-out per neuron): measured here with CUBA at
+#: 1,000 neurons, the event path was 1.5-3x faster at every density from 2 %
+#: to all-to-all (0.1 ms steps, 4-20 Hz), so only fully occupied blocks go
+#: dense.  On a GPU the event path's variable-size steps (nonzero,
+#: repeat_interleave) synchronise with the host each step, while a product
+#: through a few MB of weights takes microseconds: 1 % is an estimate from
+#: bandwidth, not a measurement (no GPU was available).
+DENSE_MIN_DENSITY = {"cpu": 1.0, "cuda": 0.01}
 #: Largest memory the dense blocks may take (bytes).
 DENSE_MAX_BYTES = 256 * 2**20
 #: Bytes of the int64 index the sparse path builds per event to gather a synapse.
@@ -97,8 +104,8 @@ class TorchBackend(Backend):
         n_entries = sum(b["n_pre"] * b["n_post"] for b in blocks)
         dense_bytes = n_entries * np.dtype(net.dtype).itemsize
         density = net.n_synapses / n_entries if n_entries else 0.0
-        self.path = ("dense" if density >= DENSE_MIN_DENSITY and dense_bytes <= DENSE_MAX_BYTES
-                     else "sparse")
+        dense = density >= DENSE_MIN_DENSITY[dev.type] and dense_bytes <= DENSE_MAX_BYTES
+        self.path = "dense" if dense else "sparse"
         #: Deliveries done per path, so tests can see which one actually ran.
         self.path_calls = {"dense": 0, "sparse": 0}
         self.blocks = []
@@ -272,7 +279,7 @@ def _model_runs(populations) -> list[tuple[int, int, int]]:
 
 
 def _dense_blocks(net) -> tuple[dict, list[dict]]:
-    """The network's synapses and its (source pop, target pop, receptor, slot) blocks holding any."""
+    """The network's synapses, and its (source, target, receptor, slot) blocks holding any."""
     syn = net.synapses()
     stops = [p.stop for p in net.populations]
     keys = np.stack([np.searchsorted(stops, syn["pre"], side="right"),

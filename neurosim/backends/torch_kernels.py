@@ -64,7 +64,7 @@ def lif_cond_exp_step(v, g_e, g_i, until, step: int, par) -> torch.Tensor:
 
 
 def deliver_dense(syn, counts, weights) -> None:
-    """``syn += counts @ weights``: spikes ``(B, n_pre)`` through a dense ``(n_pre, n_post)`` matrix.
+    """``syn += counts @ weights``: spikes ``(B, n_pre)`` through dense ``(n_pre, n_post)`` weights.
 
     ``counts`` holds spikes per presynaptic neuron (0/1, or more for a source
     that fired several times in a step); ``syn`` is a ``(B, n_post)`` view.

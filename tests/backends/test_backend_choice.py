@@ -1,4 +1,4 @@
-"""Choosing a backend and a device: the torch backend from the command line, one clear error otherwise."""
+"""Choosing a backend and a device: torch from the command line, one clear error otherwise."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ populations:
 
 def test_import_neurosim_does_not_import_torch():
     code = ("import sys, neurosim, neurosim.engine.simulation, neurosim.cli; "
-            "assert 'torch' not in sys.modules; print(sorted(neurosim.backends.available_backends()))")
+            "assert 'torch' not in sys.modules; "
+            "print(sorted(neurosim.backends.available_backends()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "'torch'" in out.stdout
 
@@ -40,7 +41,8 @@ def test_cli_runs_cuba_on_torch(tmp_path, capsys):
 
 def test_unknown_backend_names_the_available_ones():
     cfg = config(SMALL, backend="gpu")
-    with pytest.raises(ConfigError, match=r"backend: unknown backend 'gpu' \(available: cpu, .*torch"):
+    with pytest.raises(ConfigError,
+                       match=r"backend: unknown backend 'gpu' \(available: cpu, .*torch"):
         Simulation(build_network(cfg), cfg)
 
 
@@ -55,14 +57,16 @@ def test_missing_torch_is_one_clear_error(monkeypatch):
 
 def test_cpu_backend_rejects_cuda():
     cfg = config(SMALL, device="cuda")
-    with pytest.raises(ConfigError, match=r"device: the 'cpu' backend runs on cpu only, not 'cuda'"):
+    with pytest.raises(ConfigError,
+                       match=r"device: the 'cpu' backend runs on cpu only, not 'cuda'"):
         Simulation(build_network(cfg), cfg)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is present")
 def test_cuda_without_a_gpu_is_one_clear_error():
     cfg = config(SMALL, backend="torch", device="cuda")
-    with pytest.raises(ConfigError, match=r"device: 'cuda' requested but PyTorch .* sees no CUDA GPU"):
+    with pytest.raises(ConfigError,
+                       match=r"device: 'cuda' requested but PyTorch .* sees no CUDA GPU"):
         Simulation(build_network(cfg), cfg)
 
 

@@ -39,10 +39,12 @@ record:
   traces:
     probe: {population: exc, neurons: [0, 7, 40], variables: VARS}
 """
-LIF_EXP = dict(MODEL="lif_exp", PARAMS="{tau_m: 20 ms, E_L: -49 mV, V_th: -50 mV, V_reset: -60 mV, t_ref: 2 ms}",
+LIF_EXP = dict(MODEL="lif_exp",
+               PARAMS="{tau_m: 20 ms, E_L: -49 mV, V_th: -50 mV, V_reset: -60 mV, t_ref: 2 ms}",
                WIN_LO="1 mV", WIN_HI="3 mV", WEE_LO="0.5 mV", WEE_HI="1.5 mV",
                WIE_LO="-5 mV", WIE_HI="-3 mV", VARS="[v, I_syn_e, I_syn_i]")
-LIF_COND = dict(MODEL="lif_cond_exp", PARAMS="{E_L: -60 mV, V_th: -50 mV, V_reset: -60 mV, I_e: 0.3 nA, t_ref: 2 ms}",
+LIF_COND = dict(MODEL="lif_cond_exp",
+                PARAMS="{E_L: -60 mV, V_th: -50 mV, V_reset: -60 mV, I_e: 0.3 nA, t_ref: 2 ms}",
                 WIN_LO="2 nS", WIN_HI="4 nS", WEE_LO="1 nS", WEE_HI="3 nS",
                 WIE_LO="4 nS", WIE_HI="8 nS", VARS="[v, g_e, g_i]")
 
@@ -73,7 +75,9 @@ def same_trains(a, b) -> np.ndarray:
 
 def force(monkeypatch, path: str) -> None:
     """Make the torch backend take ``path`` whatever the network's density."""
-    monkeypatch.setattr(torch_backend, "DENSE_MIN_DENSITY", 0.0 if path == "dense" else np.inf)
+    for device in ("cpu", "cuda"):
+        monkeypatch.setitem(torch_backend.DENSE_MIN_DENSITY, device,
+                            0.0 if path == "dense" else np.inf)
 
 
 @pytest.fixture
@@ -154,14 +158,13 @@ def test_hardware_counters_count_what_each_path_computes(monkeypatch):
         projections:
           p: {source: src, target: dst, receptor: exc, connect: {rule: fixed_indegree, k: 5}, weight: 0.1 mV, delay: 0.5 ms}
     """)
-    monkeypatch.setattr(torch_backend, "DENSE_MIN_DENSITY", 0.3)
     sim, res = simulate(cfg, "torch")  # 5 of 20 inputs per neuron (0.25): sparse
     events = res.counters["projections"]["p"]["synaptic_events"]
     hw = res.counters["hardware"]["p"]
     assert sim.backend.path == "sparse" and events > 0
     assert hw["digital_accumulations"] == events
     assert hw["bytes_moved"] == events * (4 + 8 + 8)  # target, weight, gather index
-    monkeypatch.setattr(torch_backend, "DENSE_MIN_DENSITY", 0.2)
+    monkeypatch.setitem(torch_backend.DENSE_MIN_DENSITY, "cpu", 0.2)
     sim, res = simulate(cfg, "torch")  # now dense
     hw = res.counters["hardware"]["p"]
     assert sim.backend.path == "dense"
@@ -170,6 +173,21 @@ def test_hardware_counters_count_what_each_path_computes(monkeypatch):
     assert hw["digital_accumulations"] == products * 20 * 30
     assert hw["bytes_moved"] == products * 20 * 30 * 8
     assert hw["crossbar_reads"] == hw["adc_conversions"] == hw["dac_conversions"] == 0
+
+
+def test_density_picks_the_path():
+    text = """
+        duration: 2 ms
+        populations:
+          a: {size: 10, model: lif_exp}
+          b: {size: 12, model: lif_exp}
+        projections:
+          p: {source: a, target: b, receptor: exc, connect: {rule: RULE}, weight: 1 mV}
+    """
+    full = config(text.replace("RULE", "all_to_all"))
+    assert Simulation(build_network(full), full, backend="torch").backend.path == "dense"
+    part = config(text.replace("RULE", "fixed_probability, p: 0.9"))
+    assert Simulation(build_network(part), part, backend="torch").backend.path == "sparse"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
