@@ -64,13 +64,18 @@ def lif_cond_exp_step(v, g_e, g_i, until, step: int, par) -> torch.Tensor:
 
 
 def deliver_dense(syn, counts, weights) -> None:
-    """``syn += counts @ weights``: spikes ``(B, n_pre)`` through dense ``(n_pre, n_post)`` weights.
+    """``syn += counts @ weights``: spikes ``(B, n_pre)`` through dense weights.
 
-    ``counts`` holds spikes per presynaptic neuron (0/1, or more for a source
-    that fired several times in a step); ``syn`` is a ``(B, n_post)`` view.
-    Costs ``B * n_pre * n_post`` multiply-adds whatever the spikes.
+    ``weights``: ``(n_pre, n_post)`` shared by the batch, or ``(B, n_pre,
+    n_post)``, one copy per sample (e.g. under plasticity).  ``counts`` holds
+    spikes per presynaptic neuron (0/1, or more for a source that fired
+    several times in a step); ``syn`` is a ``(B, n_post)`` view.  Costs
+    ``B * n_pre * n_post`` multiply-adds whatever the spikes.
     """
-    syn.add_(counts @ weights)
+    if weights.dim() == 2:
+        syn.add_(counts @ weights)
+    else:
+        syn.add_(torch.bmm(counts.unsqueeze(1), weights).squeeze(1))
 
 
 def deliver_events(syn_flat, counts, indptr, targets, weights, n_slots: int = 1,

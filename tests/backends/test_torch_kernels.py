@@ -82,16 +82,17 @@ def test_lif_cond_exp_step_relaxes_exactly_to_the_momentary_equilibrium():
 
 def test_deliver_dense_adds_each_spiking_row():
     n_pre, n_post = 5, 4
-    w = RNG.normal(size=(n_pre, n_post))
     counts = np.array([[1, 0, 1, 0, 0], [0, 2, 0, 0, 1], [0, 0, 0, 0, 0]], dtype=float)
     syn = RNG.normal(size=(B, n_post))
-    expected = syn.copy()
-    for b in range(B):
-        for j in range(n_pre):
-            expected[b] += counts[b, j] * w[j]
-    ts = t64(syn)
-    tk.deliver_dense(ts, t64(counts), t64(w))
-    np.testing.assert_allclose(ts.numpy(), expected, rtol=1e-14)
+    for w in (RNG.normal(size=(n_pre, n_post)), RNG.normal(size=(B, n_pre, n_post))):
+        per_sample = np.broadcast_to(w, (B, n_pre, n_post))
+        expected = syn.copy()
+        for b in range(B):
+            for j in range(n_pre):
+                expected[b] += counts[b, j] * per_sample[b, j]
+        ts = t64(syn)
+        tk.deliver_dense(ts, t64(counts), t64(w))
+        np.testing.assert_allclose(ts.numpy(), expected, rtol=1e-14)
 
 
 def test_deliver_events_walks_rows_of_spikes_in_order():
