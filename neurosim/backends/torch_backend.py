@@ -72,7 +72,7 @@ class TorchBackend(Backend):
         super().__init__(network, threads, device)
         net = network
         n = net.n_neurons
-        self.torch_device = dev = torch_device(device)
+        dev = torch_device(device)
         self.dtype = _TORCH_DTYPES[np.dtype(net.dtype)]
         self.v = torch.as_tensor(net.v, device=dev).clone().reshape(1, n)
         self.syn = torch.as_tensor(net.syn, device=dev).clone().reshape(1, 2, n)
@@ -100,20 +100,16 @@ class TorchBackend(Backend):
         self._events = torch.zeros((), dtype=torch.int64, device=dev)
         rows = np.diff(net.indptr).reshape(n, net.n_slots)
         self.row_len = torch.as_tensor(np.ascontiguousarray(rows.T), device=dev)
-        syn, blocks = _dense_blocks(net)
-        n_entries = sum(b["n_pre"] * b["n_post"] for b in blocks)
-        dense_bytes = n_entries * np.dtype(net.dtype).itemsize
-        density = net.n_synapses / n_entries if n_entries else 0.0
-        dense = density >= DENSE_MIN_DENSITY[dev.type] and dense_bytes <= DENSE_MAX_BYTES
-        self.path = "dense" if dense else "sparse"
+        layout = _dense_layout(net, DENSE_MIN_DENSITY[dev.type])
+        self.path = "sparse" if layout is None else "dense"
         #: Deliveries done per path, so tests can see which one actually ran.
         self.path_calls = {"dense": 0, "sparse": 0}
         self.blocks = []
-        if self.path == "dense":
-            for block in blocks:
+        if layout is not None:
+            syn, self.blocks = layout
+            for block in self.blocks:
                 block["w"] = torch.as_tensor(_block_matrix(syn, block), dtype=self.dtype,
                                              device=dev)
-                self.blocks.append(block)
         else:
             self.indptr = torch.as_tensor(net.indptr, device=dev)
             self.targets = torch.as_tensor(net.targets, device=dev)
@@ -276,6 +272,26 @@ def _model_runs(populations) -> list[tuple[int, int, int]]:
         else:
             runs.append([pop.model.code, pop.start, pop.stop])
     return [tuple(r) for r in runs]
+
+
+def _dense_layout(net, min_density: float):
+    """The synapses and their dense blocks, if they fill them densely enough and fit; else None.
+
+    A cheap bound from the projections first (one delay slot per pathway:
+    the fewest blocks possible), so large sparse networks never enumerate
+    their synapses here.
+    """
+    itemsize = np.dtype(net.dtype).itemsize
+    sizes = {p.name: p.size for p in net.populations}
+    pathways = {(p.source, p.target, p.receptor) for p in net.projections if p.n_synapses}
+    fewest = sum(sizes[src] * sizes[tgt] for src, tgt, _ in pathways)
+    if not fewest or net.n_synapses < min_density * fewest or fewest * itemsize > DENSE_MAX_BYTES:
+        return None
+    syn, blocks = _dense_blocks(net)
+    entries = sum(b["n_pre"] * b["n_post"] for b in blocks)
+    if net.n_synapses < min_density * entries or entries * itemsize > DENSE_MAX_BYTES:
+        return None
+    return syn, blocks
 
 
 def _dense_blocks(net) -> tuple[dict, list[dict]]:
