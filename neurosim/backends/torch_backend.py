@@ -91,6 +91,11 @@ class TorchBackend(Backend):
         self.has_sources = any(p.model.is_source for p in net.populations)
         self.pop_bounds = np.array([p.start for p in net.populations] + [n], dtype=np.int64)
         self.groups = _model_runs(net.populations)
+        # Each group's kernel and state views, made once (views cost per step too).
+        self._group_views = [
+            (tk.lif_exp_step if code == MODEL_CODES["lif_exp"] else tk.lif_cond_exp_step, a, b,
+             (self.v[:, a:b], self.syn[:, 0, a:b], self.syn[:, 1, a:b], self.until[:, a:b]))
+            for code, a, b in self.groups]
         self.resume = torch.as_tensor(
             np.concatenate([np.full(p.size, p.model.refractory_steps(p.params, net.dt) + 1)
                             for p in net.populations] or [np.zeros(0)]).astype(np.int32),
@@ -166,15 +171,17 @@ class TorchBackend(Backend):
 
     def _integrate(self, step: int, spiked_row) -> None:
         """Advance every simulated neuron one step; write their spikes into ``spiked_row``."""
-        for (code, a, b), par in zip(self.groups, self._par):
-            update = tk.lif_exp_step if code == MODEL_CODES["lif_exp"] else tk.lif_cond_exp_step
-            spiked_row[a:b] = update(self.v[:, a:b], self.syn[:, 0, a:b], self.syn[:, 1, a:b],
-                                     self.until[:, a:b], step, par)[0]
+        for (update, a, b, state), par in zip(self._group_views, self._par):
+            spiked_row[a:b] = update(*state, step, par)[0]
 
     def _deliver(self, step: int) -> None:
         """Deliver every spike due in ``step``: ring rows of all delay slots at once."""
         net = self.network
-        due = self.ring[self.due_rows[step % self.n_hist]]  # (slot, internal/external, N)
+        if net.n_slots == 1:  # a view of the one due row, no gather
+            row = (step - net.dmin) % self.n_hist
+            due = self.ring[row:row + 1]
+        else:
+            due = self.ring[self.due_rows[step % self.n_hist]]  # (slot, internal/external, N)
         if self.path == "dense":
             due = due.sum(1)
             for block in self.blocks:
