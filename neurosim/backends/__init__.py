@@ -7,10 +7,15 @@ engine driver does everything else (inputs, chunking, recording, results).
 
 from __future__ import annotations
 
+import importlib
+
 from neurosim.backends.base import Backend, ChunkOutput
 from neurosim.errors import ConfigError
 
 _REGISTRY: dict[str, type[Backend]] = {}
+#: Backends whose module is imported on first use, because it needs an
+#: optional dependency (``import neurosim`` must not import torch).
+_LAZY = {"torch": ("neurosim.backends.torch_backend", "torch", "neurosim[torch]")}
 
 
 def register(name: str):
@@ -26,13 +31,24 @@ def register(name: str):
 
 def get_backend(name: str) -> type[Backend]:
     """The backend class registered as ``name`` (a :class:`ConfigError` if none)."""
+    if name not in _REGISTRY and name in _LAZY:
+        module, dependency, extra = _LAZY[name]
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name != dependency:
+                raise
+            raise ConfigError(f"backend: '{name}' needs {dependency}, which is not installed "
+                              f"(pip install '{extra}')") from None
     if name not in _REGISTRY:
-        raise ConfigError(f"backend: unknown backend '{name}' (available: {', '.join(sorted(_REGISTRY))})")
+        raise ConfigError(f"backend: unknown backend '{name}' "
+                          f"(available: {', '.join(available_backends())})")
     return _REGISTRY[name]
 
 
 def available_backends() -> list[str]:
-    return sorted(_REGISTRY)
+    """Names a config may use (optional ones included; using one checks its dependency)."""
+    return sorted(set(_REGISTRY) | set(_LAZY))
 
 
 from neurosim.backends import cpu  # noqa: E402,F401  (registers "cpu")

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurosim.errors import ConfigError
+
 #: Work counted per projection in hardware terms; the energy module prices these.
 #: ``crossbar_reads``: tile read operations; ``activated_rows``: rows driven over
 #: all reads; ``adc_conversions``/``dac_conversions``: converter operations;
@@ -37,10 +39,17 @@ class Backend(ABC):
     """Advances a network's state; filled in by each registered backend."""
 
     name = "base"
+    #: Values of the config's ``device`` this backend runs on.
+    devices: tuple[str, ...] = ("cpu",)
 
-    def __init__(self, network, threads: int = 1) -> None:
+    def __init__(self, network, threads: int = 1, device: str = "cpu") -> None:
+        if device not in self.devices:
+            raise ConfigError(f"device: the '{self.name}' backend runs on "
+                              f"{' or '.join(self.devices)} only, not '{device}' "
+                              "(backend: torch runs on cuda)")
         self.network = network
         self.threads = threads
+        self.device = device
 
     @abstractmethod
     def set_population_params(self, table: np.ndarray) -> None:

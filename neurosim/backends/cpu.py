@@ -19,8 +19,8 @@ _MIN_NEURONS_PER_THREAD = 20_000
 class CpuBackend(Backend):
     """Event-driven numba engine; threads split the neurons into parts."""
 
-    def __init__(self, network, threads: int = 1) -> None:
-        super().__init__(network, threads)
+    def __init__(self, network, threads: int = 1, device: str = "cpu") -> None:
+        super().__init__(network, threads, device)
         net = network
         n = net.n_neurons
         self.v = net.v.copy()

@@ -995,6 +995,8 @@ class RunConfig(StrictModel):
     """Time step."""
     backend: str = "cpu"
     """Backend name, resolved by the backend registry."""
+    device: Literal["cpu", "cuda"] = "cpu"
+    """Where the backend runs: ``cuda`` needs a backend that supports it (``torch``) and a GPU."""
     precision: Literal["float32", "float64"] = "float32"
     """Floating-point type of state and weights."""
     threads: int = Field(default=1, ge=1)

@@ -38,6 +38,7 @@ def run_metadata(sim, sim_s: float, n_steps: int) -> dict[str, object]:
     net = sim.network
     meta: dict[str, object] = {
         "backend": sim.backend_name,
+        "device": sim.backend.device,
         "precision": net.dtype.name,
         "threads": sim.threads,
         # The backend may use fewer threads than asked (small networks).

@@ -1,0 +1,187 @@
+"""Batched torch kernels, each against its difference equation written out element by element."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+tk = pytest.importorskip("neurosim.backends.torch_kernels")
+
+B, N = 3, 7
+RNG = np.random.default_rng(7)
+
+
+def t64(x):
+    return torch.tensor(np.asarray(x), dtype=torch.float64)
+
+
+def test_lif_exp_step_integrates_thresholds_resets_and_clamps():
+    p22, p21e, p21i, p11e, p11i = 0.99, 0.004, 0.003, 0.98, 0.97
+    drive, v_th, v_reset, resume = 0.0002, -0.05, -0.06, 3  # t_ref = 2 steps
+    v = RNG.uniform(-0.062, -0.049, (B, N))
+    e = RNG.uniform(0, 0.5, (B, N))
+    i = RNG.uniform(-0.5, 0, (B, N))
+    until = np.zeros((B, N), dtype=np.int32)
+    tv, te, ti, tu = t64(v), t64(e), t64(i), torch.tensor(until)
+    par = tuple(t64(np.full(N, x)) for x in (p22, p21e, p21i, p11e, p11i, drive, v_th, v_reset))
+    par += (torch.full((N,), resume, dtype=torch.int32),)
+    n_spikes = 0
+    for step in range(30):
+        spiked = tk.lif_exp_step(tv, te, ti, tu, step, par).numpy()
+        for b in range(B):
+            for n in range(N):
+                new = p22 * v[b, n] + p21e * e[b, n] + p21i * i[b, n] + drive
+                e[b, n] *= p11e
+                i[b, n] *= p11i
+                if until[b, n] > step:  # refractory: held at reset
+                    new = v_reset
+                fired = new >= v_th
+                assert spiked[b, n] == fired
+                v[b, n] = v_reset if fired else new
+                if fired:
+                    until[b, n] = step + resume
+                    n_spikes += 1
+        np.testing.assert_array_equal(tv.numpy(), v)
+        np.testing.assert_array_equal(te.numpy(), e)
+        np.testing.assert_array_equal(tu.numpy(), until)
+    assert n_spikes > 5
+
+
+def test_lif_cond_exp_step_relaxes_exactly_to_the_momentary_equilibrium():
+    dt_c, g_l, e_l, e_e, e_i = 1e-4 / 200e-12, 10e-9, -0.06, 0.0, -0.08
+    p11e, p11i, v_th, v_reset, resume = 0.98, 0.99, -0.05, -0.06, 2
+    v = RNG.uniform(-0.065, -0.05, (B, N))
+    ge = RNG.uniform(0, 30e-9, (B, N))
+    gi = RNG.uniform(0, 10e-9, (B, N))
+    until = np.zeros((B, N), dtype=np.int32)
+    tv, tge, tgi, tu = t64(v), t64(ge), t64(gi), torch.tensor(until)
+    par = tuple(t64(np.full(N, x)) for x in
+                (dt_c, g_l, g_l * e_l, e_e, e_i, p11e, p11i, v_th, v_reset))
+    par += (torch.full((N,), resume, dtype=torch.int32),)
+    for step in range(20):
+        spiked = tk.lif_cond_exp_step(tv, tge, tgi, tu, step, par).numpy()
+        for b in range(B):
+            for n in range(N):
+                g_tot = g_l + ge[b, n] + gi[b, n]
+                v_inf = (g_l * e_l + ge[b, n] * e_e + gi[b, n] * e_i) / g_tot
+                new = v_inf + (v[b, n] - v_inf) * math.exp(-dt_c * g_tot)
+                ge[b, n] *= p11e
+                gi[b, n] *= p11i
+                if until[b, n] > step:
+                    new = v_reset
+                assert spiked[b, n] == (new >= v_th)
+                if new >= v_th:
+                    new, until[b, n] = v_reset, step + resume
+                v[b, n] = new
+        np.testing.assert_allclose(tv.numpy(), v, rtol=1e-13)
+        np.testing.assert_array_equal(tu.numpy(), until)
+
+
+def test_deliver_dense_adds_each_spiking_row():
+    n_pre, n_post = 5, 4
+    counts = np.array([[1, 0, 1, 0, 0], [0, 2, 0, 0, 1], [0, 0, 0, 0, 0]], dtype=float)
+    syn = RNG.normal(size=(B, n_post))
+    for w in (RNG.normal(size=(n_pre, n_post)), RNG.normal(size=(B, n_pre, n_post))):
+        per_sample = np.broadcast_to(w, (B, n_pre, n_post))
+        expected = syn.copy()
+        for b in range(B):
+            for j in range(n_pre):
+                expected[b] += counts[b, j] * per_sample[b, j]
+        ts = t64(syn)
+        tk.deliver_dense(ts, t64(counts), t64(w))
+        np.testing.assert_allclose(ts.numpy(), expected, rtol=1e-14)
+
+
+def test_deliver_events_walks_rows_of_spikes_in_order():
+    # 4 presynaptic neurons, 2 delay slots; row i*2+k holds neuron i's slot-k synapses.
+    n_pre, n_slots, m = 4, 2, 6
+    row_targets = [list(RNG.integers(0, m, RNG.integers(0, 4))) for _ in range(n_pre * n_slots)]
+    row_weights = [list(RNG.normal(size=len(r))) for r in row_targets]
+    indptr = np.concatenate([[0], np.cumsum([len(r) for r in row_targets])])
+    targets = np.array(sum(row_targets, []), dtype=np.int32)
+    weights = np.array(sum(row_weights, []))
+    # Two groups of spikes per sample: the first through slot 1, the second through slot 0.
+    counts = RNG.integers(0, 3, (B, 2, n_pre))
+    slots = [1, 0]
+    syn = RNG.normal(size=(B, m))
+    expected = syn.copy()
+    n_events = 0
+    for b in range(B):
+        for g, slot in enumerate(slots):
+            for i in range(n_pre):
+                for _ in range(counts[b, g, i]):
+                    r = i * n_slots + slot
+                    for t, w in zip(row_targets[r], row_weights[r]):
+                        expected[b, t] += w
+                        n_events += 1
+    ts = t64(syn)
+    events = tk.deliver_events(ts, torch.tensor(counts), torch.tensor(indptr),
+                               torch.tensor(targets), t64(weights), n_slots, torch.tensor(slots))
+    assert int(events) == n_events > 0
+    np.testing.assert_array_equal(ts.numpy(), expected)  # same order: same bits
+    # (B, n_pre) spike masks: one group through slot 0.
+    ts = t64(syn)
+    mask = counts[:, 0] > 0
+    tk.deliver_events(ts, torch.tensor(mask), torch.tensor(indptr), torch.tensor(targets),
+                      t64(weights), n_slots)
+    expected = syn.copy()
+    for b, i in zip(*np.nonzero(mask)):
+        for t, w in zip(row_targets[i * n_slots], row_weights[i * n_slots]):
+            expected[b, t] += w
+    np.testing.assert_array_equal(ts.numpy(), expected)
+
+
+def test_trace_follows_its_difference_equation():
+    spikes = RNG.random((B, 40)) < 0.2
+    x = torch.zeros(B, dtype=torch.float64)
+    ref = np.zeros(B)
+    for t in range(40):
+        tk.trace_step(x, torch.tensor(spikes[:, t]))
+        ref = 0.905 * (ref + 0.1 * spikes[:, t])
+        np.testing.assert_allclose(x.numpy(), ref, rtol=1e-15)
+
+
+def test_stdp_step_signs_depression_bounds_and_mask():
+    n_pre, n_post = 4, 3
+    a_plus, a_astro = 0.15, np.array([0.1, 0.3, 0.2])  # one astrocyte per sample
+    sign = np.array([1.0, 1.0, -1.0, 1.0])  # neuron 2 is inhibitory
+    w_min, w_max = np.array([0, -3, -3, 0.0]), np.array([3, 3, 0, 0.05])
+    mask = RNG.random((n_pre, n_post)) < 0.8
+    w = RNG.uniform(0, 0.1, (B, n_pre, n_post)) * mask
+    w[:, 2] *= -1
+    x_pre, x_post = RNG.uniform(0, 0.3, (B, n_pre)), RNG.uniform(0, 0.3, (B, n_post))
+    s_pre, s_post = RNG.random((B, n_pre)) < 0.5, RNG.random((B, n_post)) < 0.5
+    expected = w.copy()
+    for b in range(B):
+        for i in range(n_pre):
+            for j in range(n_post):
+                if not mask[i, j]:
+                    continue
+                dw = a_plus * x_pre[b, i] * s_post[b, j] - a_astro[b] * x_post[b, j] * s_pre[b, i]
+                expected[b, i, j] = min(max(w[b, i, j] + sign[i] * dw, w_min[i]), w_max[i])
+    tw = t64(w)
+    tk.stdp_step(tw, t64(x_pre), t64(x_post), torch.tensor(s_pre), torch.tensor(s_post),
+                 a_plus, t64(a_astro), t64(sign), t64(w_min), t64(w_max), t64(mask))
+    np.testing.assert_allclose(tw.numpy(), expected, rtol=1e-14, atol=1e-17)
+    # One shared weight matrix (B = 1) takes the same update as sample 0.
+    shared = t64(w[0])
+    tk.stdp_step(shared, t64(x_pre[:1]), t64(x_post[:1]), torch.tensor(s_pre[:1]),
+                 torch.tensor(s_post[:1]), a_plus, a_astro[0], t64(sign), t64(w_min),
+                 t64(w_max), t64(mask))
+    np.testing.assert_allclose(shared.numpy(), expected[0], rtol=1e-14, atol=1e-17)
+
+
+def test_astrocyte_follows_its_difference_equation():
+    w_astro, bias, tau = 0.015, 0.15, 100.0
+    liquid = RNG.random((80, B, 50)) < 0.1
+    inputs = RNG.random((80, B, 30)) < 0.2
+    a = torch.full((B,), 0.15, dtype=torch.float64)
+    ref = np.full(B, 0.15)
+    for t in range(80):
+        a = tk.astrocyte_step(a, torch.tensor(liquid[t]), torch.tensor(inputs[t]), w_astro,
+                              bias, tau)
+        ref = ref + (w_astro * (liquid[t].sum(1) - inputs[t].sum(1)) + bias - ref) / tau
+        np.testing.assert_allclose(a.numpy(), ref, rtol=1e-14)
