@@ -972,6 +972,10 @@ class Output(StrictModel):
 # ---------------------------------------------------------------------------
 
 
+# Imported here, not at the top: the crossbar section builds on StrictModel above.
+from neurosim.config.crossbar import CrossbarConfig  # noqa: E402
+
+
 class RunConfig(StrictModel):
     """A complete simulation run: network, inputs, recording and output."""
 
@@ -1003,6 +1007,8 @@ class RunConfig(StrictModel):
     """What to record."""
     output: Output = Output()
     """Where results go."""
+    crossbar: Union[CrossbarConfig, None] = None
+    """Device settings of the ``crossbar`` backend (its defaults when absent)."""
 
     @property
     def sizes(self) -> dict[str, int]:
