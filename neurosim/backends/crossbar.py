@@ -24,7 +24,7 @@ from neurosim.backends.base import HARDWARE_COUNTERS
 from neurosim.backends.cpu import CpuBackend
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.crossbar.periphery import Periphery, noise_key, read_out
-from neurosim.crossbar.tiles import program
+from neurosim.crossbar.tiles import from_tiles, program
 from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
 from neurosim.engine.kernels import _advance_range, _finish_step
 
@@ -48,21 +48,22 @@ def _sort(a, n):
 
 
 @njit(cache=True)
-def _deliver_tiles(step, hist, hist_len, dmin, mats, g, gain, syn_flat, rows_buf, acc,
-                   read_std, key, adc_step, adc_half, counts):
+def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols, gain, syn_flat,
+                   rows_buf, acc, read_std, key, adc_step, adc_half, counts):
     """Read every tile with a driven row and add its digitised outputs.
 
     ``mats[m]`` = (delay slot, first source, source end, first flat target
-    column, columns, first tile, tile columns) of matrix ``m``; ``counts[m]``
-    accumulates (tile reads, driven rows, column outputs).  Returns the
-    column outputs added.
+    column, columns, first tile, tile columns, first cell) of matrix ``m``,
+    whose cells (G+ - G-) lie in ``cells`` row by row across its tiles (a
+    driven row's cells in every tile are then one contiguous stretch);
+    ``counts[m]`` accumulates (tile reads, driven rows, column outputs).
+    Returns the column outputs added.
     """
     n_hist = hist.shape[0]
-    n_tiles, tile_rows, tile_cols = g.shape
-    g_flat = g.reshape(-1)
+    n_tiles = gain.size
     outputs = 0
     for m in range(mats.shape[0]):
-        slot, src0, src1, col0, n_cols, tile0, tcols = mats[m]
+        slot, src0, src1, col0, n_cols, tile0, tcols, cell0 = mats[m]
         emitted = step - (dmin + slot)
         if emitted < 0:
             continue
@@ -74,6 +75,7 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, g, gain, syn_flat, rows_buf
                 rows_buf[n] = s - src0
                 n += 1
         _sort(rows_buf, n)
+        width = tcols * tile_cols
         a = 0
         while a < n:
             rb = rows_buf[a] // tile_rows
@@ -87,13 +89,13 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, g, gain, syn_flat, rows_buf
                 # Unsigned offsets spare numba's negative-index checks, so the
                 # column loops vectorise.
                 for q in range(a, b):
-                    off = np.uint64((t * tile_rows + rows_buf[q] - rb * tile_rows) * tile_cols)
+                    off = np.uint64(cell0 + rows_buf[q] * width + cb * tile_cols)
                     if q == a:
                         for c in range(nc):
-                            acc[np.uint64(c)] = g_flat[off + np.uint64(c)]
+                            acc[np.uint64(c)] = cells[off + np.uint64(c)]
                     else:
                         for c in range(nc):
-                            acc[np.uint64(c)] += g_flat[off + np.uint64(c)]
+                            acc[np.uint64(c)] += cells[off + np.uint64(c)]
                 read_out(acc, nc, std, key, (step * n_tiles + t) * tile_cols, adc_step, adc_half)
                 base = np.uint64(col0 + cb * tile_cols)
                 gt = gain[t]
@@ -112,7 +114,8 @@ def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
                  indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                  spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
                  trace_idx, trace_every, trace_buf, trace_n,
-                 mats, g, gain, rows_buf, acc, read_std, key, adc_step, adc_half, counts):
+                 mats, cells, tile_rows, tile_cols, gain, rows_buf, acc, read_std, key,
+                 adc_step, adc_half, counts):
     """:func:`neurosim.engine.kernels.run_serial` with delivery through the tiles.
 
     Takes run_serial's arguments first (the synapse list ``indptr``,
@@ -133,8 +136,9 @@ def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
         row = step % n_hist
         n = _advance_range(step, 0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v,
                            syn, until, hist, row, 0, pop_counts, m)
-        events[0] += _deliver_tiles(step, hist, hist_len, dmin, mats, g, gain, syn_flat,
-                                    rows_buf, acc, read_std, key, adc_step, adc_half, counts)
+        events[0] += _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows,
+                                    tile_cols, gain, syn_flat, rows_buf, acc, read_std, key,
+                                    adc_step, adc_half, counts)
         _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                      rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                      trace_n, v, syn)
@@ -165,7 +169,7 @@ class CrossbarBackend(CpuBackend):
     def _map(self, net, seed: int) -> None:
         """One programmed matrix per (projection group, delay slot)."""
         n = net.n_neurons
-        mats, tiles, gains, self._mat_projection = [], [], [], []
+        mats, cells, gains, self._mat_projection = [], [], [], []
         seen = set()
         for index, proj in enumerate(net.projections):
             group = (proj.source, proj.target, proj.receptor)
@@ -177,31 +181,31 @@ class CrossbarBackend(CpuBackend):
             for delay in np.unique(syn["delay"]):
                 sel = syn["delay"] == delay
                 w = np.zeros((src.size, tgt.size))
-                cells = (syn["pre"][sel], syn["post"][sel])  # local to the populations
-                np.add.at(w, cells, syn["weight"][sel])
+                where = (syn["pre"][sel], syn["post"][sel])  # local to the populations
+                np.add.at(w, where, syn["weight"][sel])
                 used = np.zeros(w.shape, dtype=bool)
-                used[cells] = True
+                used[where] = True
                 child = np.random.SeedSequence(seed, spawn_key=(CROSSBAR_SEED_KEY, len(mats)))
                 tm = program(w, self.device, int(child.generate_state(1, np.uint32)[0]),
                              used=used, dtype=net.dtype)
-                first_tile = sum(t.shape[0] for t in tiles)
                 mats.append((delay - net.dmin, src.start, src.stop, proj.receptor * n + tgt.start,
-                             tgt.size, first_tile, tm.tile_cols))
-                tiles.append(tm.g_diff)
+                             tgt.size, sum(g.size for g in gains), tm.tile_cols,
+                             sum(c.size for c in cells)))
+                cells.append(from_tiles(tm.g_diff, tm.tile_cols).ravel())
                 gains.append(tm.gain)
                 self._mat_projection.append(index)
-        rows, cols = self.device.tile_rows, self.device.tile_cols
-        self.mats = np.array(mats, dtype=np.int64).reshape(-1, 7)
-        self.g = (np.concatenate(tiles) if tiles else np.zeros((0, rows, cols))).astype(net.dtype)
+        self.mats = np.array(mats, dtype=np.int64).reshape(-1, 8)
+        self.cells = np.concatenate(cells).astype(net.dtype) if cells else np.zeros(0, net.dtype)
         self.gain = np.concatenate(gains) if gains else np.zeros(0)
         self.counts = np.zeros((len(mats), 3), dtype=np.int64)
-        self._acc = np.zeros(cols, dtype=net.dtype)
+        self._acc = np.zeros(self.device.tile_cols, dtype=net.dtype)
 
     def _run_kernel(self, args: tuple) -> int:
         per = self.periphery
         rows_buf = np.zeros(self.hist.shape[1], dtype=np.int64)
-        return run_crossbar(*args, self.mats, self.g, self.gain, rows_buf, self._acc,
-                            per.read_std, self._key, per.adc_step, per.adc_half, self.counts)
+        return run_crossbar(*args, self.mats, self.cells, self.device.tile_rows,
+                            self.device.tile_cols, self.gain, rows_buf, self._acc, per.read_std,
+                            self._key, per.adc_step, per.adc_half, self.counts)
 
     def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
         """Tile work per projection (projections sharing source, target and

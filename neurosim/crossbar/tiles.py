@@ -49,6 +49,13 @@ def to_tiles(matrix: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return padded.reshape(tr, rows, tc, cols).transpose(0, 2, 1, 3).reshape(tr * tc, rows, cols)
 
 
+def from_tiles(tiles: np.ndarray, tile_cols: int) -> np.ndarray:
+    """Inverse of :func:`to_tiles`, keeping the padding: ``(tr * rows, tile_cols * cols)``."""
+    n, rows, cols = tiles.shape
+    tr = n // tile_cols
+    return tiles.reshape(tr, tile_cols, rows, cols).transpose(0, 2, 1, 3).reshape(tr * rows, tile_cols * cols)
+
+
 def target_pairs(w_tiles: np.ndarray, g_min: float, g_max: float) -> tuple[np.ndarray, np.ndarray]:
     """Target conductance pairs ``(2, tiles, rows, cols)`` and each tile's ``w_max``."""
     w_max = np.abs(w_tiles).max(axis=(1, 2))
