@@ -85,7 +85,11 @@ class Periphery:
         half = half_codes(self.dac_bits)
         if not half:
             return x
-        return np.clip(np.rint(x * half), -half, half) / half
+        q = x * x.dtype.type(half)
+        np.rint(q, out=q)
+        np.clip(q, -half, half, out=q)
+        q /= x.dtype.type(half)
+        return q
 
     def column_std(self, sum_sq_inputs) -> np.ndarray | float:
         """Read-noise std of one column's summed conductance."""
