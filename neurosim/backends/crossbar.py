@@ -196,7 +196,7 @@ class CrossbarBackend(CpuBackend):
                 self._mat_projection.append(index)
         self.mats = np.array(mats, dtype=np.int64).reshape(-1, 8)
         self.cells = np.concatenate(cells).astype(net.dtype) if cells else np.zeros(0, net.dtype)
-        self.gain = np.concatenate(gains) if gains else np.zeros(0)
+        self.gain = (np.concatenate(gains) if gains else np.zeros(0)).astype(net.dtype)
         self.counts = np.zeros((len(mats), 3), dtype=np.int64)
         self._acc = np.zeros(self.device.tile_cols, dtype=net.dtype)
 

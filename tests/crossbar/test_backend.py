@@ -79,3 +79,24 @@ def test_crossbar_section_in_yaml_and_its_errors():
         config(SMALL, crossbar__tile_cols=4096)
     with pytest.raises(ConfigError, match="crossbar.g_max: negative conductance"):
         config(SMALL, crossbar__g_max="-5 uS")
+
+
+def test_random_device_mode_gives_zero_mean_weights_with_the_device_spread():
+    from neurosim.crossbar.random_device import expected_weight_std
+    from neurosim.engine.simulation import Simulation
+    from neurosim.network import build_network
+
+    cfg = config(SMALL, backend="crossbar", crossbar__mode="random_device",
+                 crossbar__wire_resistance="0 Ohm", crossbar__tile_rows=64, crossbar__tile_cols=64)
+    net = build_network(cfg)
+    backend = Simulation(net, cfg).backend
+    ee = next(m for m, i in enumerate(backend._mat_projection) if net.projections[i].name == "ee")
+    slot, src0, src1, col0, n_cols, tile0, tcols, cell0 = backend.mats[ee]
+    cells = backend.cells[cell0: cell0 + 64 * 64].reshape(64, 64)[:60, :60]
+    pairs = net.synapses("ee")
+    used = np.zeros((60, 60), dtype=bool)
+    used[pairs["pre"], pairs["post"]] = True
+    g = cells[used].astype(np.float64)
+    assert (cells[~used] == 0).all()  # unselected cells stay pristine
+    assert abs(g.mean()) < 5 * g.std() / np.sqrt(g.size)
+    assert g.std() == pytest.approx(expected_weight_std(cfg.crossbar.random_device), rel=0.1)
