@@ -61,6 +61,7 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
     """
     n_hist = hist.shape[0]
     n_tiles = gain.size
+    exact = read_std == 0.0 and adc_half == 0
     outputs = 0
     for m in range(mats.shape[0]):
         slot, src0, src1, col0, n_cols, tile0, tcols, cell0 = mats[m]
@@ -86,8 +87,21 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
             for cb in range(tcols):
                 t = tile0 + rb * tcols + cb
                 nc = min(tile_cols, n_cols - cb * tile_cols)
+                base = np.uint64(col0 + cb * tile_cols)
+                gt = gain[t]
+                counts[m, 0] += 1
+                counts[m, 1] += b - a
+                counts[m, 2] += nc
+                outputs += nc
                 # Unsigned offsets spare numba's negative-index checks, so the
                 # column loops vectorise.
+                if exact and b - a == 1:
+                    # One row through ideal converters: the same products as
+                    # below, without the copy into acc.
+                    off = np.uint64(cell0 + rows_buf[a] * width + cb * tile_cols)
+                    for c in range(nc):
+                        syn_flat[base + np.uint64(c)] += cells[off + np.uint64(c)] * gt
+                    continue
                 for q in range(a, b):
                     off = np.uint64(cell0 + rows_buf[q] * width + cb * tile_cols)
                     if q == a:
@@ -97,14 +111,8 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
                         for c in range(nc):
                             acc[np.uint64(c)] += cells[off + np.uint64(c)]
                 read_out(acc, nc, std, key, (step * n_tiles + t) * tile_cols, adc_step, adc_half)
-                base = np.uint64(col0 + cb * tile_cols)
-                gt = gain[t]
                 for c in range(nc):
                     syn_flat[base + np.uint64(c)] += acc[np.uint64(c)] * gt
-                counts[m, 0] += 1
-                counts[m, 1] += b - a
-                counts[m, 2] += nc
-                outputs += nc
             a = b
     return outputs
 
