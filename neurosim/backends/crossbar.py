@@ -24,9 +24,10 @@ from neurosim.backends.base import HARDWARE_COUNTERS
 from neurosim.backends.cpu import CpuBackend
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.crossbar.periphery import Periphery, noise_key, read_out
-from neurosim.crossbar.tiles import from_tiles, program
+from neurosim.crossbar.tiles import from_tiles, program, tile_grid, to_tiles
 from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
 from neurosim.engine.kernels import _advance_range, _finish_step
+from neurosim.network.memory import check_fits
 
 #: spawn_key of the crossbar's seeds (0, 1: network build; 3: Poisson inputs).
 CROSSBAR_SEED_KEY = 7
@@ -49,13 +50,14 @@ def _sort(a, n):
 
 @njit(cache=True)
 def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols, gain, syn_flat,
-                   rows_buf, acc, read_std, key, adc_step, adc_half, counts):
+                   present, rows_buf, acc, read_std, key, adc_step, adc_half, counts):
     """Read every tile with a driven row and add its digitised outputs.
 
     ``mats[m]`` = (delay slot, first source, source end, first flat target
     column, columns, first tile, tile columns, first cell) of matrix ``m``,
     whose cells (G+ - G-) lie in ``cells`` row by row across its tiles (a
     driven row's cells in every tile are then one contiguous stretch);
+    ``present[t]``: tile ``t`` holds a synapse (others are skipped);
     ``counts[m]`` accumulates (tile reads, driven rows, column outputs).
     Returns the column outputs added.
     """
@@ -86,6 +88,8 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
             std = read_std * np.sqrt(2.0 * (b - a))
             for cb in range(tcols):
                 t = tile0 + rb * tcols + cb
+                if not present[t]:
+                    continue
                 nc = min(tile_cols, n_cols - cb * tile_cols)
                 base = np.uint64(col0 + cb * tile_cols)
                 gt = gain[t]
@@ -122,7 +126,7 @@ def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
                  indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                  spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
                  trace_idx, trace_every, trace_buf, trace_n,
-                 mats, cells, tile_rows, tile_cols, gain, rows_buf, acc, read_std, key,
+                 mats, cells, tile_rows, tile_cols, gain, present, rows_buf, acc, read_std, key,
                  adc_step, adc_half, counts):
     """:func:`neurosim.engine.kernels.run_serial` with delivery through the tiles.
 
@@ -145,8 +149,8 @@ def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
         n = _advance_range(step, 0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v,
                            syn, until, hist, row, 0, pop_counts, m)
         events[0] += _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows,
-                                    tile_cols, gain, syn_flat, rows_buf, acc, read_std, key,
-                                    adc_step, adc_half, counts)
+                                    tile_cols, gain, syn_flat, present, rows_buf, acc,
+                                    read_std, key, adc_step, adc_half, counts)
         _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                      rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                      trace_n, v, syn)
@@ -177,8 +181,8 @@ class CrossbarBackend(CpuBackend):
     def _map(self, net, seed: int) -> None:
         """One programmed matrix per (projection group, delay slot)."""
         n = net.n_neurons
-        mats, cells, gains, self._mat_projection = [], [], [], []
-        seen = set()
+        rows, cols = self.device.tile_rows, self.device.tile_cols
+        groups, seen = [], set()
         for index, proj in enumerate(net.projections):
             group = (proj.source, proj.target, proj.receptor)
             if group in seen:  # net.synapses() already returned it with the first one
@@ -186,7 +190,11 @@ class CrossbarBackend(CpuBackend):
             seen.add(group)
             syn = net.synapses(proj.name)
             src, tgt = net.population(proj.source), net.population(proj.target)
-            for delay in np.unique(syn["delay"]):
+            groups.append((index, proj, syn, src, tgt, np.unique(syn["delay"])))
+        self._check_memory(groups, np.dtype(net.dtype).itemsize)
+        mats, cells, gains, present, self._mat_projection = [], [], [], [], []
+        for index, proj, syn, src, tgt, delays in groups:
+            for delay in delays:
                 sel = syn["delay"] == delay
                 w = np.zeros((src.size, tgt.size))
                 where = (syn["pre"][sel], syn["post"][sel])  # local to the populations
@@ -201,19 +209,37 @@ class CrossbarBackend(CpuBackend):
                              sum(c.size for c in cells)))
                 cells.append(from_tiles(tm.g_diff, tm.tile_cols).ravel())
                 gains.append(tm.gain)
+                # A tile without synapses is not fabricated: it is never read.
+                present.append(to_tiles(used, rows, cols).any(axis=(1, 2)))
                 self._mat_projection.append(index)
         self.mats = np.array(mats, dtype=np.int64).reshape(-1, 8)
         self.cells = np.concatenate(cells).astype(net.dtype) if cells else np.zeros(0, net.dtype)
         self.gain = (np.concatenate(gains) if gains else np.zeros(0)).astype(net.dtype)
+        self.present = np.concatenate(present) if present else np.zeros(0, dtype=bool)
         self.counts = np.zeros((len(mats), 3), dtype=np.int64)
-        self._acc = np.zeros(self.device.tile_cols, dtype=net.dtype)
+        self._acc = np.zeros(cols, dtype=net.dtype)
+
+    def _check_memory(self, groups, itemsize: int) -> None:
+        """Refuse tiles that would not fit, before programming any.
+
+        Kept: every tile's cells; transient: the largest matrix's dense
+        weights, conductance pairs and the chain's temporaries (float64).
+        """
+        rows, cols = self.device.tile_rows, self.device.tile_cols
+        kept, largest = 0, 0
+        for *_, src, tgt, delays in groups:
+            tr, tc = tile_grid(src.size, tgt.size, rows, cols)
+            size = tr * rows * tc * cols
+            kept += size * len(delays)
+            largest = max(largest, size)
+        check_fits(kept * itemsize + largest * 8 * 8, "the crossbar tiles (dense, every cell stored)")
 
     def _run_kernel(self, args: tuple) -> int:
         per = self.periphery
         rows_buf = np.zeros(self.hist.shape[1], dtype=np.int64)
         return run_crossbar(*args, self.mats, self.cells, self.device.tile_rows,
-                            self.device.tile_cols, self.gain, rows_buf, self._acc, per.read_std,
-                            self._key, per.adc_step, per.adc_half, self.counts)
+                            self.device.tile_cols, self.gain, self.present, rows_buf, self._acc,
+                            per.read_std, self._key, per.adc_step, per.adc_half, self.counts)
 
     def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
         """Tile work per projection (projections sharing source, target and

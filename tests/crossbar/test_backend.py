@@ -100,3 +100,36 @@ def test_random_device_mode_gives_zero_mean_weights_with_the_device_spread():
     assert (cells[~used] == 0).all()  # unselected cells stay pristine
     assert abs(g.mean()) < 5 * g.std() / np.sqrt(g.size)
     assert g.std() == pytest.approx(expected_weight_std(cfg.crossbar.random_device), rel=0.1)
+
+
+def test_tiles_without_synapses_are_never_read():
+    # one_to_one on 12 neurons with 4 x 4 tiles: only the 3 diagonal tiles
+    # exist, so each spike reads one tile (4 columns).
+    cfg = config("""
+        duration: 5 ms
+        populations:
+          src: {size: 12, model: spike_generator, params: {times: [1 ms, 2 ms, 3 ms], indices: [0, 5, 11]}}
+          dst: {size: 12, model: lif_exp}
+        projections:
+          p: {source: src, target: dst, receptor: exc, connect: {rule: one_to_one}, weight: 0.1 mV}
+    """, backend="crossbar", crossbar__tile_rows=4, crossbar__tile_cols=4)
+    hw = run(cfg)[1].counters["hardware"]["p"]
+    assert hw["crossbar_reads"] == 3
+    assert hw["adc_conversions"] == 12
+
+
+def test_tiles_too_large_for_memory_give_one_clear_error():
+    from neurosim.errors import ResourceError
+
+    cfg = config("""
+        duration: 1 ms
+        populations:
+          a: {size: 400000, model: lif_exp}
+        projections:
+          p: {source: a, target: a, receptor: exc, connect: {rule: fixed_indegree, k: 1}, weight: 0.1 mV}
+    """, backend="crossbar")
+    from neurosim.engine.simulation import Simulation
+    from neurosim.network import build_network
+
+    with pytest.raises(ResourceError, match="the crossbar tiles"):
+        Simulation(build_network(cfg), cfg)
