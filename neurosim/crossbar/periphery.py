@@ -12,15 +12,19 @@ every access, independently; summed over a column of differential pairs with
 inputs ``x`` that is one Gaussian of std ``read_std * sqrt(2 * sum(x**2))``
 per column and read, which is what is drawn (one draw per column instead of
 one per device).  Draws are counter-based (a pure function of key and
-counter), so results do not depend on chunking or batch order.  Each is the
-sum of four 16-bit uniforms from one 64-bit hash (Irwin-Hall, n = 4),
-standardised: exact mean and variance, tails cut at +-2 sqrt(3) (3.46) std,
-about 30x cheaper than Box-Muller, which matters at one draw per column read.
+counter), so results do not depend on chunking or batch order.  One 64-bit
+hash gives four draws: each 16-bit field picks one of 2**16 equally likely
+values, the standard normal quantiles at the bin midpoints ``(k + 0.5) / 2**16``
+(a discretised Gaussian: tails reach 4.32 std; variance 0.9998).  That is ~4x
+cheaper than one hash per draw and ~30x cheaper than Box-Muller, which matters
+at one draw per column read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+
+from statistics import NormalDist
 
 import numpy as np
 from numba import njit
@@ -30,17 +34,21 @@ from neurosim.network.random import mix64
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MASK16 = np.uint64(0xFFFF)
-_SQRT3 = np.sqrt(3.0)
+#: Standard normal quantiles at the midpoints of 2**16 equal-probability bins.
+_QUANTILES = np.array([NormalDist().inv_cdf((k + 0.5) / 65536) for k in range(65536)])
 
 
 @njit(cache=True)
-def fast_normal(key, counter):
-    """Approximately standard normal draw ``counter`` of ``key`` (see the module docstring)."""
-    h = mix64(key + (np.uint64(counter) + np.uint64(1)) * _GOLDEN)
-    total = ((h & _MASK16) + ((h >> np.uint64(16)) & _MASK16) + ((h >> np.uint64(32)) & _MASK16)
-             + (h >> np.uint64(48)))
-    # Each 16-bit field is uniform on {0..65535}: (k + 0.5) / 65536 has mean 1/2.
-    return ((float(total) + 2.0) / 65536.0 - 2.0) * _SQRT3
+def _hash(key, index):
+    return mix64(key + (np.uint64(index) + np.uint64(1)) * _GOLDEN)
+
+
+@njit(cache=True)
+def normal_draw(key, counter):
+    """Draw ``counter`` of ``key`` from the discretised standard normal (module docstring)."""
+    c = np.uint64(counter)
+    field = (_hash(key, c >> np.uint64(2)) >> (np.uint64(16) * (c & np.uint64(3)))) & _MASK16
+    return _QUANTILES[field]
 
 
 def half_codes(bits: int | None) -> int:
@@ -105,8 +113,14 @@ def read_out(acc, n, noise_std, key, counter, step, half):
     (0: ideal ADC), ``step``: conductance per code.
     """
     if noise_std > 0.0:
+        # Draws counter .. counter + n - 1 as in normal_draw, one hash per four.
+        h = np.uint64(0)
         for c in range(n):
-            acc[c] += noise_std * fast_normal(key, counter + c)
+            i = np.uint64(counter + c)
+            lane = i & np.uint64(3)
+            if lane == 0 or c == 0:
+                h = _hash(key, i >> np.uint64(2))
+            acc[c] += noise_std * _QUANTILES[(h >> (np.uint64(16) * lane)) & _MASK16]
     if half > 0:
         inv = 1.0 / step
         for c in range(n):
@@ -120,4 +134,4 @@ def noise_key(seed: int, stream: int) -> np.uint64:
     return state[0]
 
 
-__all__ = ["Periphery", "fast_normal", "half_codes", "noise_key", "read_out"]
+__all__ = ["Periphery", "half_codes", "noise_key", "normal_draw", "read_out"]
