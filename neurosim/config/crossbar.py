@@ -131,8 +131,9 @@ class CrossbarConfig(StrictModel):
     def _check_device(self) -> CrossbarConfig:
         problems = []
         for key in ("tile_rows", "tile_cols"):
-            if getattr(self, key) > MAX_TILE:
-                problems.append(((key,), f"tile larger than allowed ({getattr(self, key)} > {MAX_TILE})"))
+            side = getattr(self, key)
+            if side > MAX_TILE:
+                problems.append(((key,), f"tile larger than allowed ({side} > {MAX_TILE})"))
         for key in ("g_min", "g_max"):
             if getattr(self, key) < 0:
                 problems.append(((key,), f"negative conductance ({getattr(self, key)!r} S)"))

@@ -16,20 +16,22 @@ programming the same array twice changes only the per-programming draws.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 
-class Stage:
+class Stage(ABC):
     """One non-ideality; subclasses are frozen dataclasses."""
 
+    @abstractmethod
     def __call__(self, g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        raise NotImplementedError
+        """Conductance pairs after this non-ideality (a new array, or ``g`` if none)."""
 
+    @abstractmethod
     def ideal(self) -> Stage:
         """The twin of this stage that changes nothing."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,8 @@ class Drift(Stage):
     def __call__(self, g, rng):
         if self.nu_mean == 0 and self.nu_std == 0:
             return g
-        nu = self.nu_mean + self.nu_std * np.random.default_rng(self.device_seed).standard_normal(g.shape)
+        z = np.random.default_rng(self.device_seed).standard_normal(g.shape)
+        nu = self.nu_mean + self.nu_std * z
         return g * (self.t / self.t0) ** -np.maximum(nu, 0.0)
 
     def ideal(self):

@@ -53,7 +53,8 @@ def from_tiles(tiles: np.ndarray, tile_cols: int) -> np.ndarray:
     """Inverse of :func:`to_tiles`, keeping the padding: ``(tr * rows, tile_cols * cols)``."""
     n, rows, cols = tiles.shape
     tr = n // tile_cols
-    return tiles.reshape(tr, tile_cols, rows, cols).transpose(0, 2, 1, 3).reshape(tr * rows, tile_cols * cols)
+    grid = tiles.reshape(tr, tile_cols, rows, cols).transpose(0, 2, 1, 3)
+    return grid.reshape(tr * rows, tile_cols * cols)
 
 
 def target_pairs(w_tiles: np.ndarray, g_min: float, g_max: float) -> tuple[np.ndarray, np.ndarray]:
