@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
+from pydantic import ValidationError
 
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.config.loader import format_validation_error
@@ -28,8 +29,6 @@ from neurosim.errors import ConfigError
 
 def device_params(**settings) -> CrossbarConfig:
     """A :class:`CrossbarConfig` from keyword settings; bad values raise one :class:`ConfigError`."""
-    from pydantic import ValidationError
-
     try:
         return CrossbarConfig.model_validate(settings)
     except ValidationError as err:
