@@ -112,3 +112,16 @@ def test_bad_inputs_give_one_clear_error():
         xbar.matvec(np.ones(3))
     with pytest.raises(ConfigError, match="2-D matrix"):
         CrossbarArray(np.ones(4))
+
+
+def test_drift_scales_outputs_and_compensation_undoes_the_mean():
+    rng = np.random.default_rng(5)
+    w, x = rng.normal(size=(40, 12)), rng.normal(size=(3, 40))
+    drift = dict(ideal=False, levels=None, programming_noise=0, d2d_variation=0, c2c_variation=0,
+                 read_noise=0, stuck_on=0, stuck_off=0, dac_bits=None, adc_bits=None,
+                 wire_resistance="0 Ohm", g_min="0 S", drift_nu=0.1, read_time="86400 s")
+    factor = (86_400 / 20) ** -0.1
+    raw = CrossbarArray(w, device_params(**drift, drift_compensation=False)).matvec(x)
+    np.testing.assert_allclose(raw, factor * (x @ w), rtol=1e-10, atol=1e-12)
+    fixed = CrossbarArray(w, device_params(**drift)).matvec(x)
+    np.testing.assert_allclose(fixed, x @ w, rtol=1e-10, atol=1e-12)
