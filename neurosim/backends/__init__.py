@@ -52,5 +52,6 @@ def available_backends() -> list[str]:
 
 
 from neurosim.backends import cpu  # noqa: E402,F401  (registers "cpu")
+from neurosim.backends import crossbar  # noqa: E402,F401  (registers "crossbar")
 
 __all__ = ["Backend", "ChunkOutput", "available_backends", "get_backend", "register"]

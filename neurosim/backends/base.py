@@ -51,6 +51,11 @@ class Backend(ABC):
         self.threads = threads
         self.device = device
 
+    @classmethod
+    def from_config(cls, network, cfg, threads: int = 1) -> Backend:
+        """The backend for ``network``, with any settings it reads from the run config ``cfg``."""
+        return cls(network, threads, device=cfg.device)
+
     @abstractmethod
     def set_population_params(self, table: np.ndarray) -> None:
         """Replace the per-population propagator table (e.g. a current changed)."""

@@ -76,10 +76,7 @@ class CpuBackend(Backend):
                     ext_ptr[done:], ext_idx, self._spike_count, pop_counts[done:], self._events,
                     record_spikes, rec_step, rec_idx, rec_n, trace_idx, trace_every, traces,
                     trace_n)
-            if self.parts > 1:
-                steps = kernels.run_parallel(*args, self.part_bounds, self.cuts)
-            else:
-                steps = kernels.run_serial(*args)
+            steps = self._run_kernel(args)
             rec_steps.append(rec_step[: rec_n[0]].copy())
             rec_neurons.append(rec_idx[: rec_n[0]].copy())
             done += steps
@@ -91,6 +88,12 @@ class CpuBackend(Backend):
             pop_counts=pop_counts,
             traces=traces[: trace_n[0]],
         )
+
+    def _run_kernel(self, args: tuple) -> int:
+        """Run the compiled step loop on ``args`` (those of :func:`kernels.run_serial`)."""
+        if self.parts > 1:
+            return kernels.run_parallel(*args, self.part_bounds, self.cuts)
+        return kernels.run_serial(*args)
 
     def _recording_buffers(self, record: bool, n_external: int):
         if not record:

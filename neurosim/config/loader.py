@@ -234,5 +234,6 @@ def dump_config(cfg: RunConfig) -> str:
     so ``load_config_text(dump_config(cfg)) == cfg``. This is the text result
     files store.
     """
-    data = cfg.model_dump(mode="json")
+    # Optional sections left out (None) load back as None: no ``crossbar: null`` noise.
+    data = cfg.model_dump(mode="json", exclude_none=True)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)

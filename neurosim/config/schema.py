@@ -980,6 +980,10 @@ class Energy(StrictModel):
 # ---------------------------------------------------------------------------
 
 
+# Imported here, not at the top: the crossbar section builds on StrictModel above.
+from neurosim.config.crossbar import CrossbarConfig  # noqa: E402
+
+
 class RunConfig(StrictModel):
     """A complete simulation run: network, inputs, recording and output."""
 
@@ -1015,6 +1019,8 @@ class RunConfig(StrictModel):
     """Where results go."""
     energy: Union[Energy, None] = None
     """Optional hardware energy report (see :class:`Energy`)."""
+    crossbar: Union[CrossbarConfig, None] = None
+    """Device settings of the ``crossbar`` backend (its defaults when absent)."""
 
     @property
     def sizes(self) -> dict[str, int]:

@@ -58,7 +58,7 @@ class Simulation:
         if self.threads < 1:
             raise ConfigError(f"threads: must be at least 1 (got {self.threads})")
         self.backend_name = backend or cfg.backend
-        self.backend = get_backend(self.backend_name)(network, self.threads, device=cfg.device)
+        self.backend = get_backend(self.backend_name).from_config(network, cfg, self.threads)
         self.step = 0
         self._sim_s = 0.0
         dt = network.dt
