@@ -234,6 +234,8 @@ def dump_config(cfg: RunConfig) -> str:
     so ``load_config_text(dump_config(cfg)) == cfg``. This is the text result
     files store.
     """
-    # Optional sections left out (None) load back as None: no ``crossbar: null`` noise.
-    data = cfg.model_dump(mode="json", exclude_none=True)
+    # Optional top-level sections left out when absent (no ``crossbar: null``); None inside a
+    # section can mean something (e.g. ``adc_bits: null`` is an ideal ADC), so it stays.
+    absent = {name for name, value in cfg if value is None}
+    data = cfg.model_dump(mode="json", exclude=absent)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)

@@ -90,7 +90,9 @@ def make_ei_reservoir(n: int = 500, exc_fraction: float = 0.8, in_degree: int = 
         raise ConfigError(f"make_ei_reservoir: beta must be <= 1 (inhibition scaled by 1 - beta), got {beta}")
     if not 0.0 < leak <= 1.0:
         raise ConfigError(f"make_ei_reservoir: leak must be in (0, 1], got {leak}")
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    # spawn() advances a SeedSequence: spawn from a copy so the caller's stays as given.
+    ss = (np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key)
+          if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed))
     structure, weights, inputs = (np.random.default_rng(s) for s in ss.spawn(3))
     n_exc = int(round(exc_fraction * n))
     f_e, f_i = n_exc / n, 1.0 - n_exc / n

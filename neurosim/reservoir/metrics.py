@@ -123,9 +123,10 @@ def kernel_rank(states: np.ndarray, tol: float | None = None) -> int:
 def separation(states: np.ndarray, labels: np.ndarray) -> float:
     """Separation of states by input class: C_d / (C_v + 1).
 
-    C_d is the mean Euclidean distance between class centroids over all pairs
-    of classes; C_v the mean over classes of the mean distance of a class's
-    states to its centroid (Goodman & Ventura 2006).  Larger is better.
+    C_d is the Euclidean distance between class centroids summed over all
+    ordered pairs of the N classes (a class with itself included) over N^2;
+    C_v the mean over classes of the mean distance of a class's states to its
+    centroid (Goodman & Ventura 2006).  Larger is better.
     """
     states = np.asarray(states, dtype=np.float64)
     labels = np.asarray(labels).reshape(-1)
@@ -142,7 +143,8 @@ def separation(states: np.ndarray, labels: np.ndarray) -> float:
     spread = np.linalg.norm(states - centroids[index], axis=1)
     c_v = float(np.mean(np.bincount(index, weights=spread) / counts))
     i, j = np.triu_indices(classes.size, k=1)
-    c_d = float(np.mean(np.linalg.norm(centroids[i] - centroids[j], axis=1)))
+    # Unordered pairs counted twice; the N zero self-distances only enter the N^2.
+    c_d = 2.0 * float(np.linalg.norm(centroids[i] - centroids[j], axis=1).sum()) / classes.size**2
     return c_d / (c_v + 1.0)
 
 

@@ -58,6 +58,15 @@ def test_builtin_round_trip(name):
     assert dump_config(again) == text
 
 
+def test_round_trip_keeps_meaningful_nulls_and_drops_absent_sections():
+    # crossbar.levels/adc_bits/dac_bits null mean "ideal"; they must survive the dump.
+    cfg = load_config("cuba", ["backend=crossbar", "crossbar.levels=null",
+                               "crossbar.adc_bits=null", "crossbar.dac_bits=null"])
+    assert load_config_text(dump_config(cfg)) == cfg
+    assert "energy:" not in dump_config(cfg)
+    assert "crossbar:" not in dump_config(load_config("cuba"))
+
+
 @pytest.mark.parametrize("name", BUILTINS)
 def test_builtin_by_name_equals_file(name):
     assert load_config(name) == load_config(REPO_CONFIGS / f"{name}.yaml")

@@ -93,6 +93,9 @@ def test_same_seed_same_reservoir_and_states():
     np.testing.assert_array_equal(a.weight, b.weight)
     np.testing.assert_array_equal(run(a, u, ra), run(b, u, rb))
     assert not np.array_equal(a.sources, c.sources)
+    seq = np.random.SeedSequence(11)  # a SeedSequence given twice builds the same reservoir
+    np.testing.assert_array_equal(make_ei_reservoir(100, in_degree=10, seed=seq).weight,
+                                  make_ei_reservoir(100, in_degree=10, seed=seq).weight)
     np.testing.assert_array_equal(targets(100, 0.3, 0.1, seed=2), rho)
 
 

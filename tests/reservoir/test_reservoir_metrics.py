@@ -82,16 +82,18 @@ def test_kernel_rank_of_constructed_matrices():
 
 
 def test_separation_of_constructed_classes():
+    # Goodman & Ventura (2006): Sep = C_d / (C_v + 1), C_d = sum over all ordered class pairs
+    # (l, m) of |mu_l - mu_m| / N^2, C_v = mean over classes of the mean distance to the centroid.
     # Class a: mu_a +- d e1; class b: mu_b +- d e2. Spread d per class, centroid distance |mu_a - mu_b|.
     d = 0.5
     mu_a, mu_b = np.array([0.0, 0.0, 0.0]), np.array([3.0, 4.0, 0.0])
     e1, e2 = np.eye(3)[0], np.eye(3)[1]
     states = np.array([mu_a + d * e1, mu_a - d * e1, mu_b + d * e2, mu_b - d * e2])
-    assert separation(states, [0, 0, 1, 1]) == pytest.approx(5.0 / (d + 1.0))
-    # Three classes: mean over the three centroid pairs.
+    assert separation(states, [0, 0, 1, 1]) == pytest.approx((2 * 5.0 / 4) / (d + 1.0))
+    # Three classes: each of the three distances twice over 3^2 ordered pairs.
     mu_c = np.array([0.0, 0.0, 12.0])
     three = np.vstack([states, mu_c[None, :]])
-    pairs = (5.0 + 12.0 + 13.0) / 3.0
+    pairs = 2 * (5.0 + 12.0 + 13.0) / 9.0
     assert separation(three, [0, 0, 1, 1, 2]) == pytest.approx(pairs / (2 * d / 3 + 1.0))
     with pytest.raises(DataError, match="two classes"):
         separation(states, [1, 1, 1, 1])
