@@ -239,8 +239,9 @@ class TorchBackend(Backend):
         Sparse: one accumulation per synaptic event, reading its target, its
         weight and the int64 gather index built for it.  Dense: every block's
         full ``n_pre x n_post`` product each step it was applied, counted as
-        ``multiply_accumulates``, reading the whole block; a projection gets its (source, target, receptor) blocks'
-        work (shared by synapse count if several projections share them).
+        ``multiply_accumulates``, reading the whole block; a projection gets
+        its (source, target, receptor) blocks' work (shared by synapse count
+        if several projections share them).
         """
         net = self.network
         if self.path == "sparse":
