@@ -11,6 +11,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+#: Work a backend counts per projection, in terms of how it did it (the
+#: ``hardware`` section of :attr:`Result.counters`); :mod:`neurosim.energy`
+#: documents which hardware profile prices which:
+#: ``crossbar_reads``: tile read operations; ``activated_rows``: rows driven
+#: over all reads; ``adc_conversions``/``dac_conversions``: converter
+#: operations; ``digital_accumulations``: additions into a neuron's synaptic
+#: input (on a crossbar: of the digitised column outputs); ``bytes_moved``:
+#: bytes of synapse data read from memory; ``multiply_accumulates``: dense
+#: multiply-adds (a dense matrix product applied whether or not inputs spiked).
+HARDWARE_COUNTERS = ("crossbar_reads", "activated_rows", "adc_conversions", "dac_conversions",
+                     "digital_accumulations", "bytes_moved", "multiply_accumulates")
+
 
 @dataclass
 class SpikeRecord:
@@ -63,7 +75,7 @@ class Result:
         "hardware": {projection: {...}}}``; population counters:
         ``neuron_updates``, ``spikes``; projection counters: ``synapses``,
         ``synaptic_events``; hardware counters: the backend's work per
-        projection (see :data:`neurosim.backends.base.HARDWARE_COUNTERS`).
+        projection (see :data:`HARDWARE_COUNTERS`).
     metadata:
         Backend, precision, threads, versions, machine and timing
         (``build_s``, ``sim_s``, ``wall_s``) as flat str/number values.

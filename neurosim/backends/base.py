@@ -8,14 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurosim.errors import ConfigError
-
-#: Work counted per projection in hardware terms; the energy module prices these.
-#: ``crossbar_reads``: tile read operations; ``activated_rows``: rows driven over
-#: all reads; ``adc_conversions``/``dac_conversions``: converter operations;
-#: ``digital_accumulations``: additions into a neuron's synaptic input;
-#: ``bytes_moved``: bytes of synapse data read from memory.
-HARDWARE_COUNTERS = ("crossbar_reads", "activated_rows", "adc_conversions",
-                     "dac_conversions", "digital_accumulations", "bytes_moved")
+from neurosim.result import HARDWARE_COUNTERS
 
 
 @dataclass
@@ -78,7 +71,7 @@ class Backend(ABC):
         """Current state arrays (engine units), for checkpoints and tests."""
 
     def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
-        """Per projection, the work done so far in :data:`HARDWARE_COUNTERS` terms.
+        """Per projection, the work done so far in :data:`~neurosim.result.HARDWARE_COUNTERS` terms.
 
         The default describes a digital event-driven engine: each synaptic
         event reads one target index and one weight and does one accumulation.

@@ -238,14 +238,16 @@ class TorchBackend(Backend):
 
         Sparse: one accumulation per synaptic event, reading its target, its
         weight and the int64 gather index built for it.  Dense: every block's
-        full ``n_pre x n_post`` product each step it was applied, reading the
-        whole block; a projection gets its (source, target, receptor) blocks'
-        work (shared by synapse count if several projections share them).
+        full ``n_pre x n_post`` product each step it was applied, counted as
+        ``multiply_accumulates``, reading the whole block; a projection gets
+        its (source, target, receptor) blocks' work (shared by synapse count
+        if several projections share them).
         """
         net = self.network
         if self.path == "sparse":
             per_event = net.targets.itemsize + net.weights.itemsize + _GATHER_INDEX_BYTES
             work = {name: (events, events * per_event) for name, events in synaptic_events.items()}
+            kind = "digital_accumulations"
         else:
             itemsize = np.dtype(net.dtype).itemsize
             macs: dict[tuple, int] = {}
@@ -260,10 +262,11 @@ class TorchBackend(Backend):
                 share = proj.n_synapses / max(sum(sharing), 1)
                 done = int(round(macs.get(key, 0) * share))
                 work[proj.name] = (done, done * itemsize)
+            kind = "multiply_accumulates"
         counters = {}
         for name in synaptic_events:
             row = dict.fromkeys(HARDWARE_COUNTERS, 0)
-            row["digital_accumulations"], row["bytes_moved"] = work.get(name, (0, 0))
+            row[kind], row["bytes_moved"] = work.get(name, (0, 0))
             counters[name] = row
         return counters
 

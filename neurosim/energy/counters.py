@@ -3,30 +3,51 @@
 Counters are plain nested dicts, as in :attr:`neurosim.result.Result.counters`::
 
     {"populations": {name: {"neurons", "neuron_updates", "spikes"}},
-     "projections": {name: {"synapses", "synaptic_events"}},
-     "hardware":    {projection: {"crossbar_reads", "activated_rows",
-                                  "adc_conversions", "dac_conversions",
-                                  "digital_accumulations", "bytes_moved",
-                                  "multiply_accumulates"}}}
+     "projections": {name: {"synapses", "synaptic_events", "multiply_accumulates"}},
+     "hardware":    {projection: {key: count for key in HARDWARE_COUNTERS}}}
 
-The hardware keys are the backends' ``HARDWARE_COUNTERS`` plus
-``multiply_accumulates``: dense multiply-accumulates of ANN layers (counted by
-:mod:`neurosim.energy.torch_count`), which a spiking layer replaces by plain
-accumulations. A missing key counts as zero, so counters from any source can
-be priced and added.
+Two kinds of counts, priced by two kinds of profiles:
+
+* **Workload** (the ``populations`` and ``projections`` sections): the work
+  the network itself asks for, the same whichever backend ran it.
+  ``neuron_updates``: one per neuron per step; ``spikes``: spikes emitted;
+  ``synaptic_events``: (spike, synapse) deliveries; ``multiply_accumulates``:
+  multiply-adds of a dense layer whose input is not spikes (ANN layers, counted
+  by :mod:`neurosim.energy.torch_count`). A *digital* profile (cpu_core, gpu,
+  horowitz45, loihi, truenorth, spinnaker, spinnaker2) describes a target
+  running the network, so it prices these and only these; the memory reads an
+  operation needs on that target are part of its per-operation figure.
+* **Hardware** (the ``hardware`` section,
+  :data:`neurosim.result.HARDWARE_COUNTERS`): how the backend did the synaptic
+  work. They matter only for a profile of the device that backend emulates:
+  the crossbar counters (``crossbar_reads``, ``activated_rows``,
+  ``adc_conversions``, ``dac_conversions`` and the ``digital_accumulations`` of
+  ADC outputs) are priced by ``rram_crossbar`` alone. A profile prices a
+  hardware key from this section only, and a workload key from the workload
+  sections only, so the dense ``multiply_accumulates`` a simulator backend did
+  (torch's dense path) are never taken for an ANN layer's: no profile models
+  the simulator's own implementation.
+
+A profile that prices hardware counters names in ``requires`` the ones a
+projection must have; projections without them (a cpu-backend run) have
+their synaptic work left unpriced, and the report says so. A missing key
+counts as zero, so counters from any source can be priced and added.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-#: Counters priced per population.
+from neurosim.result import HARDWARE_COUNTERS
+
+#: Workload counters priced per population.
 POPULATION_KEYS = ("neuron_updates", "spikes")
-#: Counters priced per projection.
-PROJECTION_KEYS = ("synaptic_events",)
-#: Counters priced per projection, in hardware terms.
-HARDWARE_KEYS = ("crossbar_reads", "activated_rows", "adc_conversions", "dac_conversions",
-                 "digital_accumulations", "bytes_moved", "multiply_accumulates")
+#: Workload counters priced per projection.
+PROJECTION_KEYS = ("synaptic_events", "multiply_accumulates")
+#: Workload counters: the same on every backend.
+WORKLOAD_KEYS = PROJECTION_KEYS + POPULATION_KEYS
+#: Hardware counters: the backend's way of doing the synaptic work.
+HARDWARE_KEYS = tuple(key for key in HARDWARE_COUNTERS if key not in WORKLOAD_KEYS)
 #: Every counter a profile may price, in report order.
 PRICED_KEYS = PROJECTION_KEYS + HARDWARE_KEYS + POPULATION_KEYS
 

@@ -18,14 +18,21 @@ Layout of a profile file::
       synaptic_events: {value: 3.5 ns, basis: simulated, source: "..."}
     parallel_units:  # optional: units sharing the timed work (default 1)
     step_overhead:   # optional: time added per simulation step
+    time_covers:     # optional: counted work whose time is inside a time figure
+      crossbar_reads: [activated_rows, adc_conversions]
     real_time: false # true: the chip paces itself, latency >= simulated time
     static_power:    # optional: watts drawn for as long as the run lasts
     included:        # counters whose cost is inside another constant: reason
       bytes_moved: "the synaptic op energy includes the synapse memory read"
     requires: []     # hardware counters without which a projection is not priced
+    assumes: []      # crossbar: settings the figures hold for, each a parameter
     parameters:      # the constants the figures above were derived from
-      tile_rows: {value: 128, basis: simulated, source: "..."}
+      tile_cols: {value: 128, basis: simulated, source: "..."}
     not_modelled: ["what the profile leaves out", ...]
+
+``name`` is a plain identifier (letters, digits, ``_ . + -``): it names the
+profile's HDF5 group and report entry. Which counters a profile prices is
+described in :mod:`neurosim.energy.counters`.
 
 Profiles ship as the package ``neurosim.hardware`` (the ``hardware/``
 folder); :func:`load_profile` finds one by name or reads a file.
@@ -34,6 +41,7 @@ folder); :func:`load_profile` finds one by name or reads a file.
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from neurosim.config.crossbar import CrossbarConfig
 from neurosim.config.loader import format_validation_error
 from neurosim.config.schema import problems_error
 from neurosim.energy.counters import HARDWARE_KEYS, PRICED_KEYS
@@ -52,6 +61,8 @@ if TYPE_CHECKING:
 
 Basis = Literal["measured", "simulated", "spec", "estimate"]
 _SUFFIXES = (".yaml", ".yml")
+#: A profile name: it becomes an HDF5 group name and a dict key.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 
 
 class _Strict(BaseModel):
@@ -105,19 +116,29 @@ def _require_dim(section: str, items: dict[str, Constant], dim: str,
 class Profile(_Strict):
     """A hardware target's cost table (see the module docstring for the layout)."""
 
-    name: str = Field(min_length=1)
+    name: str
     title: str = Field(min_length=1)
     description: str = ""
     energy: dict[str, Constant] = Field(min_length=1)
     time: dict[str, Constant] = {}
+    time_covers: dict[str, list[str]] = {}
     parallel_units: Constant | None = None
     step_overhead: Constant | None = None
     real_time: bool = False
     static_power: Constant | None = None
     included: dict[str, str] = {}
     requires: list[str] = []
+    assumes: list[str] = []
     parameters: dict[str, Constant] = {}
     not_modelled: list[str] = []
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a plain name (letters, digits, _ . + -; "
+                             "no '/' or spaces): it names the profile's HDF5 group")
+        return name
 
     @field_validator("energy", "time", "included")
     @classmethod
@@ -153,6 +174,16 @@ class Profile(_Strict):
                          for key, c in getattr(self, section).items() if c.value < 0]
         problems += [(("included", key), "is also priced under energy")
                      for key in self.included if key in self.energy]
+        for key, covered in self.time_covers.items():
+            if key not in self.time:
+                problems.append((("time_covers", key), "has no figure under time"))
+            problems += [(("time_covers", key), f"unknown counter {c!r}")
+                         for c in covered if c not in PRICED_KEYS]
+        for key in self.assumes:
+            if key not in CrossbarConfig.model_fields:
+                problems.append((("assumes",), f"{key!r} is not a crossbar: setting"))
+            elif key not in self.parameters:
+                problems.append((("assumes",), f"{key!r} has no value under parameters"))
         if problems:
             raise problems_error(problems, "hardware profile")
         return self
@@ -201,7 +232,7 @@ def load_profile(name_or_path: str | os.PathLike[str] | Profile) -> Profile:
         return name_or_path
     path = Path(name_or_path)
     if path.is_file():
-        text, label = path.read_text(encoding="utf-8"), repr(str(path))
+        entry, label = path, repr(str(path))
     else:
         name = str(name_or_path)
         entry = None
@@ -211,7 +242,15 @@ def load_profile(name_or_path: str | os.PathLike[str] | Profile) -> Profile:
         if entry is None:
             raise ConfigError(f"hardware profile {name!r} is neither a file nor a built-in "
                               f"profile (built-in: {', '.join(available_profiles())})")
-        text, label = entry.read_text(encoding="utf-8"), f"{name!r} (built-in)"
+        label = f"{name!r} (built-in)"
+    try:
+        text = entry.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"hardware profile {label} is not UTF-8 text ({err.reason} at "
+                          f"byte {err.start})") from None
+    except OSError as err:
+        raise ConfigError(f"hardware profile {label} cannot be read: "
+                          f"{err.strerror or err}") from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -220,8 +259,25 @@ def load_profile(name_or_path: str | os.PathLike[str] | Profile) -> Profile:
 
 
 def resolve_profiles(names: list[str]) -> list[Profile]:
-    """Load several profiles; ``all`` stands for every built-in one."""
+    """Load several profiles; ``all`` stands for every built-in one.
+
+    Raises
+    ------
+    ConfigError
+        If two different profiles have the same ``name`` (their reports and
+        HDF5 groups would overwrite each other).
+    """
     expanded: list[str] = []
     for name in names:
         expanded += available_profiles() if name == "all" else [name]
-    return [load_profile(name) for name in dict.fromkeys(expanded)]
+    profiles: dict[str, Profile] = {}
+    sources: dict[str, str] = {}
+    for source in dict.fromkeys(expanded):
+        profile = load_profile(source)
+        if profile.name in profiles:
+            if profile == profiles[profile.name]:
+                continue  # the same profile asked for twice (by name and by file)
+            raise ConfigError(f"hardware profiles {sources[profile.name]!r} and {source!r} are "
+                              f"both named {profile.name!r}; give one another name")
+        profiles[profile.name], sources[profile.name] = profile, source
+    return list(profiles.values())

@@ -18,7 +18,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from neurosim.energy.counters import CATEGORIES, CATEGORY, iter_counts
+import yaml
+from pydantic import ValidationError
+
+from neurosim.config.crossbar import CrossbarConfig
+from neurosim.energy.counters import CATEGORIES, CATEGORY, HARDWARE_KEYS, iter_counts
 from neurosim.energy.profile import Profile, load_profile
 from neurosim.units import pretty_quantity
 
@@ -129,7 +133,8 @@ def _steps(duration: float | None, dt: float | None) -> int:
 
 
 def estimate(counters: Mapping, profile: Profile | str, *, duration: float | None = None,
-             dt: float | None = None, samples: int = 1) -> EnergyReport:
+             dt: float | None = None, samples: int = 1,
+             crossbar: Mapping | None = None) -> EnergyReport:
     """Price ``counters`` with a hardware profile.
 
     Parameters
@@ -147,11 +152,16 @@ def estimate(counters: Mapping, profile: Profile | str, *, duration: float | Non
     samples:
         How many input samples the counters cover (energy per sample =
         total / samples).
+    crossbar:
+        The run's crossbar settings (its resolved ``crossbar:`` section), if
+        known: a setting the profile ``assumes`` otherwise is noted.
     """
     profile = load_profile(profile)
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
     counts, notes = _totals(counters, profile)
+    if crossbar is not None and any(counts.get(key) for key in profile.requires):
+        notes += _assumption_notes(profile, crossbar)
     lines = [EnergyLine(key, CATEGORY[key], count, profile.energy[key].value,
                         count * profile.energy[key].value)
              for key, count in counts.items() if key in profile.energy]
@@ -189,10 +199,25 @@ def _totals(counters: Mapping, profile: Profile) -> tuple[dict[str, int], list[s
     for section, name, key, count in iter_counts(counters):
         if section == "populations" or name not in skipped:
             counts[key] = counts.get(key, 0) + count
+    # Hardware counts describe the backend: only a profile of such hardware
+    # (one that prices some of them) is told about those it leaves out.
+    hardware_profile = any(key in HARDWARE_KEYS for key in profile.energy)
     notes[:0] = [f"{key}: {count:,} counted, no energy figure in this profile"
                  for key, count in counts.items()
-                 if count and key not in profile.energy and key not in profile.included]
+                 if count and key not in profile.energy and key not in profile.included
+                 and (hardware_profile or key not in HARDWARE_KEYS)]
     return counts, notes
+
+
+def _assumption_notes(profile: Profile, crossbar: Mapping) -> list[str]:
+    """A note per crossbar setting of the run that differs from the profile's."""
+    notes = []
+    for key in profile.assumes:
+        assumed = profile.parameters[key].value
+        if key in crossbar and crossbar[key] != assumed:
+            notes.append(f"crossbar.{key}: the run used {crossbar[key]}, the profile's energies "
+                         f"hold for {assumed:g}; they are not rescaled")
+    return notes
 
 
 def _latency(profile: Profile, counts: dict[str, int], duration: float | None,
@@ -209,7 +234,9 @@ def _latency(profile: Profile, counts: dict[str, int], duration: float | None,
     if latency is None:
         notes.append("latency: the profile has no timing figures")
         return None, True, notes
-    untimed = [key for key in profile.energy if counts.get(key) and key not in profile.time]
+    covered = {key for keys in profile.time_covers.values() for key in keys}
+    untimed = [key for key in profile.energy
+               if counts.get(key) and key not in profile.time and key not in covered]
     complete = profile.real_time or not untimed
     if not complete:
         notes.append(f"latency: {', '.join(untimed)} have no time figure, so the latency "
@@ -218,9 +245,20 @@ def _latency(profile: Profile, counts: dict[str, int], duration: float | None,
 
 
 def estimate_result(result, profile: Profile | str, samples: int = 1) -> EnergyReport:
-    """:func:`estimate` for a :class:`~neurosim.result.Result` (its counters, duration, dt)."""
+    """:func:`estimate` for a :class:`~neurosim.result.Result` (its counters,
+    duration, dt, and crossbar settings from its resolved config)."""
     return estimate(result.counters, profile, duration=result.duration, dt=result.dt,
-                    samples=samples)
+                    samples=samples, crossbar=_crossbar_settings(result.config_text))
+
+
+def _crossbar_settings(config_text: str) -> dict | None:
+    """The run's crossbar settings (defaults where the config has no section);
+    ``None`` when the config text cannot be read."""
+    try:
+        raw = yaml.safe_load(config_text)
+        return CrossbarConfig.model_validate(raw.get("crossbar") or {}).model_dump()
+    except (yaml.YAMLError, AttributeError, ValidationError):
+        return None
 
 
 def percent_less(new: float, reference: float) -> float:

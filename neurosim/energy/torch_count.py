@@ -3,12 +3,13 @@
 Forward hooks record, for every call of a synaptic layer (``Linear``,
 ``Conv1d/2d/3d``):
 
-* a **dense** input (any real values): ``multiply_accumulates`` = output
-  elements x inputs per output (one MAC per weight use, bias adds ignored),
-  and ``bytes_moved`` = the weights, the input and the output once each (no
-  reuse across calls);
+* a **dense** input (any real values): ``multiply_accumulates`` (a workload
+  count, in the ``projections`` section) = output elements x inputs per output
+  (one MAC per weight use, bias adds ignored), and ``bytes_moved`` (hardware)
+  = the weights, the input and the output once each (no reuse across calls);
 * a **spiking** input (every value 0 or 1): only the synapses of inputs that
-  spiked work. ``synaptic_events`` = ``digital_accumulations`` = the number
+  spiked work. ``synaptic_events`` (workload) = ``digital_accumulations``
+  (hardware) = the number
   of (nonzero input, output) pairs connected by a weight, counted exactly by
   running the layer on the spike mask with all weights set to one, and
   ``bytes_moved`` = one weight read per event.
@@ -28,7 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from neurosim.energy.counters import HARDWARE_KEYS, empty_counters
+from neurosim.energy.counters import empty_counters
+from neurosim.result import HARDWARE_COUNTERS
 
 _SYNAPTIC = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU, nn.ELU,
@@ -95,8 +97,9 @@ class TorchCounter:
     def _rows(self, name: str, module: nn.Module) -> tuple[dict, dict]:
         projections, hardware = self._counters["projections"], self._counters["hardware"]
         if name not in projections:
-            projections[name] = {"synapses": int(module.weight.numel()), "synaptic_events": 0}
-            hardware[name] = dict.fromkeys(HARDWARE_KEYS, 0)
+            projections[name] = {"synapses": int(module.weight.numel()), "synaptic_events": 0,
+                                 "multiply_accumulates": 0}
+            hardware[name] = dict.fromkeys(HARDWARE_COUNTERS, 0)
         return projections[name], hardware[name]
 
     def _synaptic_hook(self, name: str):
@@ -113,7 +116,7 @@ class TorchCounter:
                     hardware["bytes_moved"] += events * weight.element_size()
                 else:
                     macs = output.numel() * weight[0].numel()
-                    hardware["multiply_accumulates"] += int(macs)
+                    projection["multiply_accumulates"] += int(macs)
                     hardware["bytes_moved"] += int(
                         weight.numel() * weight.element_size() + x.numel() * x.element_size()
                         + output.numel() * output.element_size())

@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from neurosim.energy import available_profiles, load_profile
+from neurosim.energy import available_profiles, load_profile, resolve_profiles
 from neurosim.energy.profile import parse_profile
 from neurosim.errors import ConfigError
 
@@ -38,7 +38,7 @@ def test_required_profiles_ship_and_load():
 
 def test_published_anchor_values():
     """Values quoted in ANCHORS.md: Horowitz ISSCC 2014, Davies 2018, Merolla 2014, keras-spiking's table."""
-    assert load_profile("horowitz45").energy["digital_accumulations"].value == pytest.approx(0.9e-12)
+    assert load_profile("horowitz45").energy["synaptic_events"].value == pytest.approx(0.9e-12)
     assert load_profile("loihi").energy["synaptic_events"].value == pytest.approx(23.6e-12)
     assert load_profile("loihi").energy["spikes"].value == pytest.approx(1.7e-12)
     assert load_profile("truenorth").energy["synaptic_events"].value == pytest.approx(26e-12)
@@ -54,7 +54,6 @@ def test_derived_figures_follow_from_their_parameters():
     p = h.parameters
     assert h.energy["multiply_accumulates"].value == pytest.approx(
         p["fp32_mult"].value + p["fp32_add"].value)
-    assert h.energy["bytes_moved"].value == pytest.approx(p["sram_8kB_access_64bit"].value / 8)
     assert h.energy["neuron_updates"].value == pytest.approx(
         5 * p["fp32_mult"].value + 5 * p["fp32_add"].value)
 
@@ -69,14 +68,17 @@ def test_derived_figures_follow_from_their_parameters():
     g = load_profile("gpu")
     gp = g.parameters
     per_flop = (gp["tdp"].value - gp["idle_power"].value) / gp["peak_fp32"].value
-    assert g.energy["digital_accumulations"].value == pytest.approx(per_flop, rel=1e-3)
+    # One FP32 add and a 4-byte target and 4-byte weight read from HBM per event.
+    assert g.energy["synaptic_events"].value == pytest.approx(
+        per_flop + 8 * gp["hbm_energy"].value, rel=1e-3)
     assert g.energy["multiply_accumulates"].value == pytest.approx(2 * per_flop, rel=1e-3)
-    assert g.time["bytes_moved"].value == pytest.approx(1 / gp["hbm_bandwidth"].value, rel=1e-3)
+    assert g.time["synaptic_events"].value == pytest.approx(
+        1 / gp["peak_fp32"].value + 8 / gp["hbm_bandwidth"].value, rel=1e-3)
     assert g.static_power.value == gp["idle_power"].value
 
     c = load_profile("cpu_core").parameters
     assert c["core_power"].value == pytest.approx(c["socket_tdp"].value / c["cores"].value)
-    assert load_profile("cpu_core").energy["digital_accumulations"].value == pytest.approx(
+    assert load_profile("cpu_core").energy["synaptic_events"].value == pytest.approx(
         c["core_power"].value / c["scatter_rate"].value, rel=1e-2)
 
 
@@ -149,3 +151,48 @@ def test_energy_and_power_units():
     assert pretty_quantity(1.6e-14, "J") == "16 fJ"
     with pytest.raises(ConfigError, match="energy"):
         parse_quantity("5 W", "J")
+
+
+def test_unreadable_profile_file_is_one_config_error(tmp_path, monkeypatch):
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(yaml.safe_dump(GOOD).encode() + b"description: 23 \xb5J\n")
+    with pytest.raises(ConfigError, match=r"latin1\.yaml.* is not UTF-8 text"):
+        load_profile(latin1)
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match="neither a file nor a built-in"):
+        load_profile(folder)
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(GOOD))
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(good), "read_text", refuse)
+    with pytest.raises(ConfigError, match=r"good\.yaml' cannot be read: Permission denied"):
+        load_profile(good)
+
+
+def test_profile_names_are_plain_and_unique(tmp_path):
+    """A name becomes an HDF5 group and a dict key: '/' is refused, and two profiles with
+    one name cannot be reported together."""
+    assert "name: 'a/b' is not a plain name" in _error({**GOOD, "name": "a/b"})
+    assert "is not a plain name" in _error({**GOOD, "name": " "})
+    twin = tmp_path / "twin.yaml"
+    twin.write_text(yaml.safe_dump({**GOOD, "name": "loihi"}))
+    with pytest.raises(ConfigError, match=r"'loihi' and '.*twin\.yaml' are both named 'loihi'"):
+        resolve_profiles(["loihi", str(twin)])
+    same = tmp_path / "same.yaml"
+    same.write_text(yaml.safe_dump(GOOD))
+    assert [p.name for p in resolve_profiles([str(same), str(same), "loihi"])] == ["toy", "loihi"]
+
+
+def test_time_covers_and_assumes_are_checked():
+    constant = {"value": "1 ns", "basis": "estimate", "source": "x"}
+    message = _error({**GOOD, "time_covers": {"spikes": ["bogus"]}, "assumes": ["tile_side"]})
+    assert "time_covers.spikes: has no figure under time" in message
+    assert "time_covers.spikes: unknown counter 'bogus'" in message
+    assert "assumes: 'tile_side' is not a crossbar: setting" in message
+    ok = parse_profile({**GOOD, "time": {"synaptic_events": constant},
+                        "time_covers": {"synaptic_events": ["spikes"]}}, "'toy'")
+    assert ok.time_covers == {"synaptic_events": ["spikes"]}
