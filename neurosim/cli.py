@@ -7,6 +7,7 @@ nothing is written unless the run completes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -85,8 +86,8 @@ def _run(args) -> int:
     from neurosim.io import check_writable, save
     from neurosim.engine.startup import load_numba_registries_without_blas_probe
     from neurosim.network import build_network
+    from neurosim.plotting_worker import PlotWorker
 
-    load_numba_registries_without_blas_probe()  # ~0.25 s of start-up (see there)
     t0 = time.perf_counter()
     cfg = load_config(args.config, overrides=args.overrides)
     out = Path(args.output) if args.output else Path(cfg.output.dir) / f"{cfg.name}.h5"
@@ -96,17 +97,17 @@ def _run(args) -> int:
         from neurosim.energy import resolve_profiles
 
         profiles = resolve_profiles(cfg.energy.hardware)
-    network = build_network(cfg)
-    sim = Simulation(network, cfg, threads=args.threads)
-    result = sim.run(progress=not args.quiet)
-    reports = _energy_reports(result, profiles)
-    result.energy = {r.profile: r.to_dict() for r in reports}
-    path = save(result, out)
-    plot_path = None
-    if cfg.output.plots and not args.no_plot:
-        from neurosim.plotting import plot_result
-
-        plot_path = plot_result(result, path.with_suffix(".png"))
+    plotting = cfg.output.plots and not args.no_plot
+    # Started now, so that matplotlib's import overlaps the run (see there).
+    with PlotWorker() if plotting else contextlib.nullcontext() as plotter:
+        load_numba_registries_without_blas_probe()  # ~0.25 s of start-up (see there)
+        network = build_network(cfg)
+        sim = Simulation(network, cfg, threads=args.threads)
+        result = sim.run(progress=not args.quiet)
+        reports = _energy_reports(result, profiles)
+        result.energy = {r.profile: r.to_dict() for r in reports}
+        path = save(result, out)
+        plot_path = plotter.plot(result, path.with_suffix(".png")) if plotting else None
     if not args.quiet:
         print(_summary(result, path, plot_path, time.perf_counter() - t0))
         if reports:
