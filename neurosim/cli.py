@@ -83,8 +83,8 @@ def _summary(result, path: Path, plot_path: Path | None, wall_s: float) -> str:
 def _run(args) -> int:
     from neurosim.config import load_config
     from neurosim.engine.simulation import Simulation
-    from neurosim.io import check_writable, save
     from neurosim.engine.startup import load_numba_registries_without_blas_probe
+    from neurosim.io import check_writable, save
     from neurosim.network import build_network
     from neurosim.plotting_worker import PlotWorker
 
