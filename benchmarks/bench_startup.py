@@ -107,11 +107,13 @@ def main(argv=None) -> int:
     if loads:
         print(f"other processes used {min(loads):.0%}-{max(loads):.0%} of the CPUs during the runs")
 
+    machine = machine_info("")
+    machine.pop("peer_root")  # bench_cuba's peers are not used here
     payload = {
         "benchmark": "startup",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "python -m neurosim.cli run cuba --output <tmp>/cuba.h5 [--no-plot]",
-        "repeats": args.repeats, "bytecode_cache": bytecode, "machine": {k: v for k, v in machine_info("").items() if k != "peer_root"},
+        "repeats": args.repeats, "bytecode_cache": bytecode, "machine": machine,
         "summary": summary, "runs": runs,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
