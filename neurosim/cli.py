@@ -7,6 +7,7 @@ nothing is written unless the run completes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -82,8 +83,10 @@ def _summary(result, path: Path, plot_path: Path | None, wall_s: float) -> str:
 def _run(args) -> int:
     from neurosim.config import load_config
     from neurosim.engine.simulation import Simulation
+    from neurosim.engine.startup import load_numba_registries_without_blas_probe
     from neurosim.io import check_writable, save
     from neurosim.network import build_network
+    from neurosim.plotting_worker import PlotWorker
 
     t0 = time.perf_counter()
     cfg = load_config(args.config, overrides=args.overrides)
@@ -94,17 +97,17 @@ def _run(args) -> int:
         from neurosim.energy import resolve_profiles
 
         profiles = resolve_profiles(cfg.energy.hardware)
-    network = build_network(cfg)
-    sim = Simulation(network, cfg, threads=args.threads)
-    result = sim.run(progress=not args.quiet)
-    reports = _energy_reports(result, profiles)
-    result.energy = {r.profile: r.to_dict() for r in reports}
-    path = save(result, out)
-    plot_path = None
-    if cfg.output.plots and not args.no_plot:
-        from neurosim.plotting import plot_result
-
-        plot_path = plot_result(result, path.with_suffix(".png"))
+    plotting = cfg.output.plots and not args.no_plot
+    # Started now, so that matplotlib's import overlaps the run (see there).
+    with PlotWorker() if plotting else contextlib.nullcontext() as plotter:
+        load_numba_registries_without_blas_probe()  # ~0.25 s of start-up (see there)
+        network = build_network(cfg)
+        sim = Simulation(network, cfg, threads=args.threads)
+        result = sim.run(progress=not args.quiet)
+        reports = _energy_reports(result, profiles)
+        result.energy = {r.profile: r.to_dict() for r in reports}
+        path = save(result, out)
+        plot_path = plotter.plot(result, path.with_suffix(".png")) if plotting else None
     if not args.quiet:
         print(_summary(result, path, plot_path, time.perf_counter() - t0))
         if reports:
@@ -113,6 +116,8 @@ def _run(args) -> int:
 
 
 def _energy_reports(result, profiles, samples: int = 1):
+    if not profiles:  # most runs: spare the import of neurosim.energy (and matplotlib)
+        return []
     from neurosim.energy import estimate_result
 
     return [estimate_result(result, profile, samples=samples) for profile in profiles]

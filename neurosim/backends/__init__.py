@@ -13,9 +13,16 @@ from neurosim.backends.base import Backend, ChunkOutput
 from neurosim.errors import ConfigError
 
 _REGISTRY: dict[str, type[Backend]] = {}
-#: Backends whose module is imported on first use, because it needs an
-#: optional dependency (``import neurosim`` must not import torch).
-_LAZY = {"torch": ("neurosim.backends.torch_backend", "torch", "neurosim[torch]")}
+#: Every backend's module is imported on first use, so a run imports only the
+#: backend it uses: ``import neurosim`` must not import torch (an optional
+#: dependency), and a cpu run need not pay for the crossbar emulation's modules
+#: (start-up time of ``neurosim run``).  Name -> (module, optional dependency
+#: or None, pip extra that installs it).
+_LAZY = {
+    "cpu": ("neurosim.backends.cpu", None, None),
+    "crossbar": ("neurosim.backends.crossbar", None, None),
+    "torch": ("neurosim.backends.torch_backend", "torch", "neurosim[torch]"),
+}
 
 
 def register(name: str):
@@ -36,7 +43,7 @@ def get_backend(name: str) -> type[Backend]:
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as err:
-            if err.name != dependency:
+            if dependency is None or err.name != dependency:
                 raise
             raise ConfigError(f"backend: '{name}' needs {dependency}, which is not installed "
                               f"(pip install '{extra}')") from None
@@ -50,8 +57,5 @@ def available_backends() -> list[str]:
     """Names a config may use (optional ones included; using one checks its dependency)."""
     return sorted(set(_REGISTRY) | set(_LAZY))
 
-
-from neurosim.backends import cpu  # noqa: E402,F401  (registers "cpu")
-from neurosim.backends import crossbar  # noqa: E402,F401  (registers "crossbar")
 
 __all__ = ["Backend", "ChunkOutput", "available_backends", "get_backend", "register"]

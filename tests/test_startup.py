@@ -1,0 +1,79 @@
+"""Start-up of ``neurosim run``: a cpu run imports only what it uses, numba still does linear
+algebra, and the PNG drawn by the background worker is the PNG drawn in-process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+import textwrap
+
+from neurosim.cli import main
+from neurosim.io import load
+from neurosim.plotting import plot_result
+from neurosim.plotting_worker import PlotWorker
+
+CODE = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from numba import njit
+    from neurosim.backends import available_backends
+    from neurosim.cli import main
+
+    assert main(["run", "cuba", "--set", "duration=5ms", "--set", "scale=0.1", "--no-plot",
+                 "--quiet", "--output", sys.argv[1]]) == 0
+    for module in ("neurosim.backends.crossbar", "neurosim.crossbar", "neurosim.backends.torch_backend",
+                   "torch", "neurosim.energy", "matplotlib", "scipy.linalg"):
+        assert module not in sys.modules, module
+    assert available_backends() == ["cpu", "crossbar", "torch"]
+
+    # numba code compiled afterwards in the same process still gets BLAS and
+    # np.convolve; the values are worked out by hand.
+    dot = njit(lambda a, b: np.dot(a, b))
+    conv = njit(lambda a, b: np.convolve(a, b))
+    assert dot(np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])) == 32.0
+    assert conv(np.array([1.0, 2.0]), np.array([3.0, 4.0, 5.0])).tolist() == [3.0, 10.0, 13.0, 10.0]
+    print("ok")
+""")
+
+
+def test_cpu_run_imports_only_what_it_uses(tmp_path):
+    # In a fresh interpreter: this test process has imported everything.
+    proc = subprocess.run([sys.executable, "-c", CODE, str(tmp_path / "r.h5")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+    assert (tmp_path / "r.h5").exists()
+
+
+SMALL_CUBA = ["run", "cuba", "--set", "duration=50ms", "--set", "scale=0.1", "--quiet"]
+
+
+def test_plot_drawn_by_the_worker_is_the_plot_of_the_result_file(tmp_path):
+    out = tmp_path / "cuba.h5"
+    assert main([*SMALL_CUBA, "--output", str(out)]) == 0
+    assert not multiprocessing.active_children()  # the worker was reaped
+    # `neurosim plot` draws in this process from the file written.
+    assert main(["plot", str(out), "--output", str(tmp_path / "again.png")]) == 0
+    assert out.with_suffix(".png").read_bytes() == (tmp_path / "again.png").read_bytes()
+
+
+def test_plot_error_in_the_worker_is_one_clear_error(tmp_path, capsys):
+    out = tmp_path / "cuba.h5"
+    out.with_suffix(".png").mkdir()
+    assert main([*SMALL_CUBA, "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "cuba.png: it is a folder" in err
+    assert not multiprocessing.active_children()
+
+
+def test_plot_is_drawn_in_process_when_the_worker_is_gone(tmp_path):
+    out = tmp_path / "cuba.h5"
+    assert main([*SMALL_CUBA, "--no-plot", "--output", str(out)]) == 0
+    with PlotWorker() as worker:
+        worker._proc.kill()
+        worker._proc.join()
+        path = worker.plot(load(out), tmp_path / "late.png")
+    plot_result(load(out), tmp_path / "here.png")
+    assert path.read_bytes() == (tmp_path / "here.png").read_bytes()
