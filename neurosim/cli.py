@@ -81,6 +81,7 @@ def _summary(result, path: Path, plot_path: Path | None, wall_s: float) -> str:
 
 
 def _run(args) -> int:
+    from neurosim.backends import check_backend
     from neurosim.config import load_config
     from neurosim.engine.simulation import Simulation
     from neurosim.engine.startup import load_numba_registries_without_blas_probe
@@ -92,6 +93,7 @@ def _run(args) -> int:
     cfg = load_config(args.config, overrides=args.overrides)
     out = Path(args.output) if args.output else Path(cfg.output.dir) / f"{cfg.name}.h5"
     check_writable(out)
+    check_backend(cfg)
     profiles = []
     if cfg.energy is not None:  # resolve the profiles before any work starts
         from neurosim.energy import resolve_profiles
@@ -130,9 +132,11 @@ def _energy_text(reports) -> str:
 
 
 def _validate(args) -> int:
+    from neurosim.backends import check_backend
     from neurosim.config import load_config
 
     cfg = load_config(args.config, overrides=args.overrides)
+    check_backend(cfg)
     if cfg.energy is not None:
         from neurosim.energy import resolve_profiles
 

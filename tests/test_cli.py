@@ -106,3 +106,25 @@ def test_plot_of_a_non_result_file(tmp_path, capsys):
     junk.write_bytes(b"not hdf5")
     assert main(["plot", str(junk)]) == 2
     assert "junk.h5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("backend=nosuch", "unknown backend 'nosuch'"),
+    ("device=cuda", "runs on cpu only"),
+])
+def test_validate_checks_backend_and_device(override, expected, tmp_path, capsys):
+    cfg = write(tmp_path, GOOD)
+    assert main(["validate", str(cfg), "--set", override]) == 2
+    assert expected in capsys.readouterr().err
+    out = tmp_path / "x.h5"
+    assert main(["run", str(cfg), "--quiet", "--set", override, "--output", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_cuda_without_a_gpu_is_refused_before_running(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is present")
+    cfg = write(tmp_path, GOOD)
+    assert main(["validate", str(cfg), "--set", "backend=torch", "--set", "device=cuda"]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err

@@ -53,9 +53,15 @@ def get_backend(name: str) -> type[Backend]:
     return _REGISTRY[name]
 
 
+def check_backend(cfg) -> None:
+    """Check a run config's ``backend`` and ``device`` before any work starts."""
+    get_backend(cfg.backend).check_device(cfg.device)
+
+
 def available_backends() -> list[str]:
     """Names a config may use (optional ones included; using one checks its dependency)."""
     return sorted(set(_REGISTRY) | set(_LAZY))
 
 
-__all__ = ["Backend", "ChunkOutput", "available_backends", "get_backend", "register"]
+__all__ = ["Backend", "ChunkOutput", "available_backends", "check_backend", "get_backend",
+           "register"]

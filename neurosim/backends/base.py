@@ -36,13 +36,18 @@ class Backend(ABC):
     devices: tuple[str, ...] = ("cpu",)
 
     def __init__(self, network, threads: int = 1, device: str = "cpu") -> None:
-        if device not in self.devices:
-            raise ConfigError(f"device: the '{self.name}' backend runs on "
-                              f"{' or '.join(self.devices)} only, not '{device}' "
-                              "(backend: torch runs on cuda)")
+        self.check_device(device)
         self.network = network
         self.threads = threads
         self.device = device
+
+    @classmethod
+    def check_device(cls, device: str) -> None:
+        """Raise one :class:`ConfigError` if this backend cannot run on ``device`` here."""
+        if device not in cls.devices:
+            raise ConfigError(f"device: the '{cls.name}' backend runs on "
+                              f"{' or '.join(cls.devices)} only, not '{device}' "
+                              "(backend: torch runs on cuda)")
 
     @classmethod
     def from_config(cls, network, cfg, threads: int = 1) -> Backend:

@@ -68,6 +68,11 @@ class TorchBackend(Backend):
 
     devices = ("cpu", "cuda")
 
+    @classmethod
+    def check_device(cls, device: str) -> None:
+        super().check_device(device)
+        torch_device(device)  # CUDA asked for but absent: one clear error
+
     def __init__(self, network, threads: int = 1, device: str = "cpu") -> None:
         super().__init__(network, threads, device)
         net = network
