@@ -63,9 +63,9 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
     whose cells (G+ - G-) lie in ``cells`` row by row across its tiles (a
     driven row's cells in every tile are then one contiguous stretch);
     ``present[t]``: tile ``t`` holds a synapse (others are skipped);
-    ``acc``: scratch of a tile's columns, ``draws`` of a tile row's (the
+    ``acc``: scratch of a tile's columns, ``draws`` of a matrix's (the
     scaled read-noise draws; never written, so zero, without read noise),
-    ``hashes`` of :func:`normal_draws`; ``table``: the read-noise quantiles;
+    ``hashes`` for :func:`normal_draws`; ``table``: the read-noise quantiles;
     ``adc_inv``, ``adc_step``, ``adc_half`` (0: ideal ADC) in the cells' type; ``counts[m]`` accumulates (tile reads, driven rows, column
     outputs).  Returns the column outputs added.
     """
@@ -95,14 +95,12 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
             std = read_std * np.sqrt(2.0 * (b - a))
             row_tile0 = tile0 + rb * tcols
             if std > 0.0:
-                # Every draw of the tile row first, then one stream through its
-                # cells (a row's cells are contiguous across its tiles).
-                for cb in range(tcols):
-                    t = row_tile0 + cb
-                    if present[t]:
-                        normal_draws(key, (step * n_tiles + t) * tile_cols,
-                                     min(tile_cols, n_cols - cb * tile_cols), std, table, hashes,
-                                     draws[cb * tile_cols:])
+                # Every draw of the tile row at once (tile t's columns have
+                # counters (step * n_tiles + t) * tile_cols + c: the row's are
+                # consecutive), then one stream through its cells (a row's
+                # cells are contiguous across its tiles).
+                normal_draws(key, (step * n_tiles + row_tile0) * tile_cols, n_cols, std, table,
+                             hashes, draws)
             for cb in range(tcols):
                 t = row_tile0 + cb
                 if not present[t]:
@@ -241,9 +239,9 @@ class CrossbarBackend(CpuBackend):
         self.present = np.concatenate(present) if present else np.zeros(0, dtype=bool)
         self.counts = np.zeros((len(mats), 3), dtype=np.int64)
         self._acc = np.zeros(cols, dtype=net.dtype)
-        widest = int(self.mats[:, 6].max()) if len(mats) else 0
-        self._draws = np.zeros(widest * cols, dtype=net.dtype)  # a tile row's draws
-        self._hashes = np.zeros(cols // 4 + 2, dtype=np.uint64)
+        widest = int(self.mats[:, 4].max()) if len(mats) else 0  # a tile row's columns
+        self._draws = np.zeros(widest, dtype=net.dtype)
+        self._hashes = np.zeros(widest // 4 + 2, dtype=np.uint64)
 
     def _check_memory(self, groups, itemsize: int) -> None:
         """Refuse tiles that would not fit, before programming any.
