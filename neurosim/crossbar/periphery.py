@@ -15,7 +15,7 @@ one per device).  Draws are counter-based (a pure function of key and
 counter), so results do not depend on chunking or batch order.  One 64-bit
 hash gives four draws: each 16-bit field picks one of 2**16 equally likely
 values, the standard normal quantiles at the bin midpoints ``(k + 0.5) / 2**16``
-(a discretised Gaussian: tails reach 4.32 std; variance 0.9998).  That is ~4x
+(a discretised Gaussian: tails reach 4.32 std; variance 0.99998).  That is ~4x
 cheaper than one hash per draw and ~30x cheaper than Box-Muller, which matters
 at one draw per column read.  The draws of a read are made in two passes (the
 hashes, then the table look-ups) so that the arithmetic on the columns that

@@ -1,10 +1,14 @@
 """DAC, ADC and read noise against their definitions."""
 
+import subprocess
+import sys
+
 import numpy as np
 from scipy import stats
 
 from neurosim.crossbar import device_params
-from neurosim.crossbar.periphery import Periphery, normal_draw, normal_quantiles, read_out
+from neurosim.crossbar.periphery import (Periphery, adc, normal_draw, normal_draws,
+                                         normal_quantiles, read_out)
 
 TABLE = normal_quantiles()
 
@@ -69,3 +73,33 @@ def test_batched_noise_equals_the_single_draws():
     out = np.zeros(n)
     read_out(out, n, 2.0, key, counter, 0.0, 0, TABLE)
     np.testing.assert_array_equal(out, [2.0 * normal_draw(key, counter + c, TABLE) for c in range(n)])
+
+
+def test_batched_draws_over_many_hashes_equal_the_single_draws():
+    key, counter, n = np.uint64(11), 1_000_003, 1001
+    out = np.zeros(n, dtype=np.float32)
+    normal_draws(key, counter, n, 0.5, TABLE, np.zeros(n // 4 + 2, dtype=np.uint64), out)
+    expected = np.array([0.5 * normal_draw(key, counter + c, TABLE) for c in range(n)], np.float32)
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_quantile_table_is_the_normal_ppf_at_bin_midpoints_and_odd():
+    k = np.arange(2**16)
+    np.testing.assert_allclose(TABLE, stats.norm.ppf((k + 0.5) / 2**16), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(TABLE[::-1], -TABLE)
+    assert 0 < 1 - TABLE.var() < 3e-5  # discretised: the tails beyond 4.32 std are cut
+
+
+def test_importing_builds_no_quantile_table():
+    code = ("import neurosim, neurosim.crossbar.periphery as p; "
+            "print(p.normal_quantiles.cache_info().currsize)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
+
+
+def test_adc_in_float32_gives_codes_and_clips():
+    step = np.float32(0.25)
+    x = np.linspace(-3, 3, 2001, dtype=np.float32)
+    # float32 arguments, as the crossbar backend passes for float32 networks
+    out = np.array([adc(v, np.float32(1) / step, step, np.float32(7)) for v in x])
+    np.testing.assert_array_equal(out, np.clip(np.rint(x / step), -7, 7) * step)
