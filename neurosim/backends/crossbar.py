@@ -66,7 +66,8 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
     ``acc``: scratch of a tile's columns, ``draws`` of a matrix's (the
     scaled read-noise draws; never written, so zero, without read noise),
     ``hashes`` for :func:`normal_draws`; ``table``: the read-noise quantiles;
-    ``adc_inv``, ``adc_step``, ``adc_half`` (0: ideal ADC) in the cells' type; ``counts[m]`` accumulates (tile reads, driven rows, column
+    ``adc_inv``, ``adc_step``, ``adc_half`` (0: ideal ADC) in the cells'
+    type; ``counts[m]`` accumulates (tile reads, driven rows, column
     outputs).  Returns the column outputs added.
     """
     n_hist = hist.shape[0]

@@ -72,7 +72,8 @@ def test_batched_noise_equals_the_single_draws():
     key, counter, n = np.uint64(5), 7, 13
     out = np.zeros(n)
     read_out(out, n, 2.0, key, counter, 0.0, 0, TABLE)
-    np.testing.assert_array_equal(out, [2.0 * normal_draw(key, counter + c, TABLE) for c in range(n)])
+    expected = [2.0 * normal_draw(key, counter + c, TABLE) for c in range(n)]
+    np.testing.assert_array_equal(out, expected)
 
 
 def test_batched_draws_over_many_hashes_equal_the_single_draws():
