@@ -23,7 +23,8 @@ from neurosim.backends import register
 from neurosim.backends.base import HARDWARE_COUNTERS
 from neurosim.backends.cpu import CpuBackend
 from neurosim.config.crossbar import CrossbarConfig
-from neurosim.crossbar.periphery import Periphery, noise_key, read_out
+from neurosim.crossbar.periphery import (Periphery, adc, noise_key, normal_draws,
+                                         normal_quantiles)
 from neurosim.crossbar.tiles import from_tiles, program, tile_grid, to_tiles
 from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
 from neurosim.engine.kernels import _advance_range, _finish_step
@@ -34,6 +35,9 @@ CROSSBAR_SEED_KEY = 7
 #: Bytes moved per driven row (its int32 row address) and per column output
 #: (one partial sum of the backend's float type, ADC to accumulator).
 ROW_ADDRESS_BYTES = 4
+#: Stands in for the read-noise table when there is no read noise (it is not read).
+_NO_TABLE = np.zeros(1)
+_NO_TABLE.flags.writeable = False
 
 
 @njit(cache=True)
@@ -50,7 +54,8 @@ def _sort(a, n):
 
 @njit(cache=True)
 def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols, gain, syn_flat,
-                   present, rows_buf, acc, read_std, key, adc_step, adc_half, counts):
+                   present, rows_buf, acc, draws, hashes, table, read_std, key, adc_inv, adc_step,
+                   adc_half, counts):
     """Read every tile with a driven row and add its digitised outputs.
 
     ``mats[m]`` = (delay slot, first source, source end, first flat target
@@ -58,12 +63,15 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
     whose cells (G+ - G-) lie in ``cells`` row by row across its tiles (a
     driven row's cells in every tile are then one contiguous stretch);
     ``present[t]``: tile ``t`` holds a synapse (others are skipped);
-    ``counts[m]`` accumulates (tile reads, driven rows, column outputs).
-    Returns the column outputs added.
+    ``acc``: scratch of a tile's columns, ``draws`` of a matrix's (the
+    scaled read-noise draws; never written, so zero, without read noise),
+    ``hashes`` for :func:`normal_draws`; ``table``: the read-noise quantiles;
+    ``adc_inv``, ``adc_step``, ``adc_half`` (0: ideal ADC) in the cells'
+    type; ``counts[m]`` accumulates (tile reads, driven rows, column
+    outputs).  Returns the column outputs added.
     """
     n_hist = hist.shape[0]
     n_tiles = gain.size
-    exact = read_std == 0.0 and adc_half == 0
     outputs = 0
     for m in range(mats.shape[0]):
         slot, src0, src1, col0, n_cols, tile0, tcols, cell0 = mats[m]
@@ -86,8 +94,16 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
             while b < n and rows_buf[b] // tile_rows == rb:
                 b += 1
             std = read_std * np.sqrt(2.0 * (b - a))
+            row_tile0 = tile0 + rb * tcols
+            if std > 0.0:
+                # Every draw of the tile row at once (tile t's columns have
+                # counters (step * n_tiles + t) * tile_cols + c: the row's are
+                # consecutive), then one stream through its cells (a row's
+                # cells are contiguous across its tiles).
+                normal_draws(key, (step * n_tiles + row_tile0) * tile_cols, n_cols, std, table,
+                             hashes, draws)
             for cb in range(tcols):
-                t = tile0 + rb * tcols + cb
+                t = row_tile0 + cb
                 if not present[t]:
                     continue
                 nc = min(tile_cols, n_cols - cb * tile_cols)
@@ -97,26 +113,31 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
                 counts[m, 1] += b - a
                 counts[m, 2] += nc
                 outputs += nc
+                # The column sums: one driven row's cells are read in place.
                 # Unsigned offsets spare numba's negative-index checks, so the
                 # column loops vectorise.
-                if exact and b - a == 1:
-                    # One row through ideal converters: the same products as
-                    # below, without the copy into acc.
-                    off = np.uint64(cell0 + rows_buf[a] * width + cb * tile_cols)
+                src, off = cells, np.uint64(cell0 + rows_buf[a] * width + cb * tile_cols)
+                if b - a > 1:
                     for c in range(nc):
-                        syn_flat[base + np.uint64(c)] += cells[off + np.uint64(c)] * gt
-                    continue
-                for q in range(a, b):
-                    off = np.uint64(cell0 + rows_buf[q] * width + cb * tile_cols)
-                    if q == a:
-                        for c in range(nc):
-                            acc[np.uint64(c)] = cells[off + np.uint64(c)]
-                    else:
+                        acc[np.uint64(c)] = cells[off + np.uint64(c)]
+                    for q in range(a + 1, b):
+                        off = np.uint64(cell0 + rows_buf[q] * width + cb * tile_cols)
                         for c in range(nc):
                             acc[np.uint64(c)] += cells[off + np.uint64(c)]
-                read_out(acc, nc, std, key, (step * n_tiles + t) * tile_cols, adc_step, adc_half)
-                for c in range(nc):
-                    syn_flat[base + np.uint64(c)] += acc[np.uint64(c)] * gt
+                    src, off = acc, np.uint64(0)
+                # Noise, ADC and gain in one pass (draws stay zero without noise).
+                d0 = np.uint64(cb * tile_cols)
+                if adc_half > 0:
+                    for c in range(nc):
+                        x = src[off + np.uint64(c)] + draws[d0 + np.uint64(c)]
+                        syn_flat[base + np.uint64(c)] += adc(x, adc_inv, adc_step, adc_half) * gt
+                elif std > 0.0:
+                    for c in range(nc):
+                        x = src[off + np.uint64(c)] + draws[d0 + np.uint64(c)]
+                        syn_flat[base + np.uint64(c)] += x * gt
+                else:
+                    for c in range(nc):
+                        syn_flat[base + np.uint64(c)] += src[off + np.uint64(c)] * gt
             a = b
     return outputs
 
@@ -126,8 +147,8 @@ def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
                  indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                  spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
                  trace_idx, trace_every, trace_buf, trace_n,
-                 mats, cells, tile_rows, tile_cols, gain, present, rows_buf, acc, read_std, key,
-                 adc_step, adc_half, counts):
+                 mats, cells, tile_rows, tile_cols, gain, present, rows_buf, acc, draws, hashes,
+                 table, read_std, key, adc_inv, adc_step, adc_half, counts):
     """:func:`neurosim.engine.kernels.run_serial` with delivery through the tiles.
 
     Takes run_serial's arguments first (the synapse list ``indptr``,
@@ -149,8 +170,9 @@ def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
         n = _advance_range(step, 0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v,
                            syn, until, hist, row, 0, pop_counts, m)
         events[0] += _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows,
-                                    tile_cols, gain, syn_flat, present, rows_buf, acc,
-                                    read_std, key, adc_step, adc_half, counts)
+                                    tile_cols, gain, syn_flat, present, rows_buf, acc, draws,
+                                    hashes, table, read_std, key, adc_inv, adc_step, adc_half,
+                                    counts)
         _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                      rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                      trace_n, v, syn)
@@ -218,6 +240,9 @@ class CrossbarBackend(CpuBackend):
         self.present = np.concatenate(present) if present else np.zeros(0, dtype=bool)
         self.counts = np.zeros((len(mats), 3), dtype=np.int64)
         self._acc = np.zeros(cols, dtype=net.dtype)
+        widest = int(self.mats[:, 4].max()) if len(mats) else 0  # a tile row's columns
+        self._draws = np.zeros(widest, dtype=net.dtype)
+        self._hashes = np.zeros(widest // 4 + 2, dtype=np.uint64)
 
     def _check_memory(self, groups, itemsize: int) -> None:
         """Refuse tiles that would not fit, before programming any.
@@ -237,9 +262,13 @@ class CrossbarBackend(CpuBackend):
     def _run_kernel(self, args: tuple) -> int:
         per = self.periphery
         rows_buf = np.zeros(self.hist.shape[1], dtype=np.int64)
+        real = np.dtype(self.network.dtype).type  # ADC arithmetic in the cells' type
+        inv = 1.0 / per.adc_step if per.adc_half else 0.0
+        table = normal_quantiles() if per.read_std > 0 else _NO_TABLE
         return run_crossbar(*args, self.mats, self.cells, self.settings.tile_rows,
                             self.settings.tile_cols, self.gain, self.present, rows_buf, self._acc,
-                            per.read_std, self._key, per.adc_step, per.adc_half, self.counts)
+                            self._draws, self._hashes, table, per.read_std, self._key, real(inv),
+                            real(per.adc_step), real(per.adc_half), self.counts)
 
     def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
         """Tile work per projection (projections sharing source, target and

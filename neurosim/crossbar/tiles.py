@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.config.loader import format_validation_error
-from neurosim.crossbar.periphery import Periphery, noise_key, read_out
+from neurosim.crossbar.periphery import Periphery, noise_key, normal_quantiles, read_out
 from neurosim.crossbar.random_device import random_pairs
 from neurosim.crossbar.stages import Drift, device_chain
 from neurosim.errors import ConfigError
@@ -113,11 +113,11 @@ def program(weights: np.ndarray, cfg: CrossbarConfig, seed: int,
 
 
 @njit(cache=True)
-def _read_out_batch(partial, noise_std, key, counter, step, half):
+def _read_out_batch(partial, noise_std, key, counter, step, half, table):
     """:func:`read_out` on every row (sample) of ``partial``; counters per row."""
     n = partial.shape[1]
     for b in range(partial.shape[0]):
-        read_out(partial[b], n, noise_std[b], key, counter + b * n, step, half)
+        read_out(partial[b], n, noise_std[b], key, counter + b * n, step, half, table)
 
 
 class CrossbarArray:
@@ -176,7 +176,7 @@ class CrossbarArray:
                 c0, c1 = cb * m.cols, min((cb + 1) * m.cols, m.n_out)
                 partial = xs @ m.g_diff[t, : r1 - r0, : c1 - c0]
                 _read_out_batch(partial, np.ascontiguousarray(std, dtype=np.float64), self._key,
-                                self._counter, per.adc_step, per.adc_half)
+                                self._counter, per.adc_step, per.adc_half, normal_quantiles())
                 self._counter += partial.size
                 y[:, c0:c1] += partial * self.dtype.type(m.gain[t])
         y *= scale
