@@ -77,6 +77,8 @@ def _run(args) -> int:
 
     t0 = time.perf_counter()
     cfg = load_config(args.config, overrides=args.overrides)
+    if getattr(cfg, "task", None) is not None:
+        return _run_task(cfg, args)
     out = Path(args.output) if args.output else Path(cfg.output.dir) / f"{cfg.name}.h5"
     check_writable(out)
     network = build_network(cfg)
@@ -93,10 +95,24 @@ def _run(args) -> int:
     return 0
 
 
+def _run_task(cfg, args) -> int:
+    """Configs with a ``task`` key (see neurosim.config.loader.TASK_SCHEMAS)."""
+    from neurosim.reservoir.task import run_task
+
+    summary = run_task(cfg, output=args.output, threads=args.threads, quiet=args.quiet,
+                       plot=not args.no_plot)
+    if not args.quiet:
+        print(summary)
+    return 0
+
+
 def _validate(args) -> int:
     from neurosim.config import load_config
 
     cfg = load_config(args.config, overrides=args.overrides)
+    if getattr(cfg, "task", None) is not None:
+        print(f"{cfg.name}: valid ({cfg.task})")
+        return 0
     sizes = ", ".join(f"{n} {cfg.population_size(n)}" for n in cfg.populations)
     print(f"{cfg.name}: valid ({len(cfg.populations)} populations: {sizes}; "
           f"{len(cfg.projections)} projections)")

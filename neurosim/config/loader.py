@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
+from neurosim.config.lsm import LSMConfig
 from neurosim.config.schema import RunConfig, error_reason
 from neurosim.errors import ConfigError
 
@@ -165,10 +166,28 @@ def format_validation_error(err: ValidationError, label: str) -> str:
     return f"invalid config {label} ({count}):\n  " + "\n  ".join(lines)
 
 
+#: Config kinds other than a plain simulation run, by their top-level ``task`` key.
+TASK_SCHEMAS: dict[str, type] = {"lsm_classification": LSMConfig}
+
+
+def schema_for(raw: Mapping[str, Any], label: str = "'run'") -> type:
+    """The schema a raw mapping is validated with: :class:`RunConfig`, or its task's."""
+    task = raw.get("task")
+    if task is None:
+        return RunConfig
+    if not isinstance(task, str) or task not in TASK_SCHEMAS:
+        raise ConfigError(f"invalid config {label} (1 problem):\n  task: unknown task {task!r} "
+                          f"(known: {', '.join(TASK_SCHEMAS)})")
+    return TASK_SCHEMAS[task]
+
+
 def validate_config(raw: Mapping[str, Any], label: str = "'run'") -> RunConfig:
-    """Validate a raw mapping; any problem becomes one :class:`ConfigError`."""
+    """Validate a raw mapping; any problem becomes one :class:`ConfigError`.
+
+    A top-level ``task`` key selects another config kind (:data:`TASK_SCHEMAS`).
+    """
     try:
-        return RunConfig.model_validate(raw)
+        return schema_for(raw, label).model_validate(raw)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, label)) from None
 
