@@ -104,7 +104,7 @@ def rate_spikes(prob: np.ndarray, steps: int, seed: int, sample: int = 0) -> np.
     prob = np.ascontiguousarray(prob, dtype=np.float32).ravel()
     if prob.size and (prob.min() < 0 or prob.max() > 1):
         raise DataError("spike probabilities must lie in [0, 1]")
-    return _rate_spikes(prob, int(steps), sample_key(seed, sample))
+    return _rate_spikes(prob, int(steps), np.uint64(sample_key(np.uint64(seed), np.uint64(sample))))
 
 
 def poisson_counts(rates_hz: np.ndarray, dt: float, steps: int,

@@ -159,7 +159,7 @@ def _state(n_total, n_liquid):
 
 @njit(cache=True)
 def run_serial(w, trace, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi, n_liquid,
-               probs, act_ptr, act_idx, keys, steps, neuron, plastic):
+               probs, act_ptr, act_idx, keys, steps, neuron, plastic, lr_decay):
     """Samples one after another, weights and traces carried (the initialisation).
 
     Returns the synaptic events of each sample.
@@ -171,7 +171,7 @@ def run_serial(w, trace, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, 
     for s in range(keys.size):
         events[s] = simulate_sample(
             w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi, n_liquid,
-            probs[s], act_idx[act_ptr[s]:act_ptr[s + 1]], keys[s], steps, neuron, plastic, 1.0,
+            probs[s], act_idx[act_ptr[s]:act_ptr[s + 1]], keys[s], steps, neuron, plastic, lr_decay,
             v, refr, last, cur, trace, spikes, inp_idx, counts, no_raster)
     return events
 

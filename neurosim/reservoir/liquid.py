@@ -137,12 +137,25 @@ def build_liquid(spec: LiquidSpec, seed: int | np.random.SeedSequence) -> Liquid
     sign[is_inp] = np.where(rng_inp.random(int(is_inp.sum())) < 0.5, -1.0, 1.0)
     weight = (sign * spec.w_init).astype(np.float32)
 
-    pre_ptr = np.zeros(n + n_in + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pre, minlength=n + n_in), out=pre_ptr[1:])
+    return from_synapses(spec, kind, position, pre, post, weight)
+
+
+def from_synapses(spec: LiquidSpec, kind: np.ndarray, position: np.ndarray, pre: np.ndarray,
+                  post: np.ndarray, weight: np.ndarray) -> Liquid:
+    """Assemble a :class:`Liquid` from synapse lists sorted by ``(pre, post)``.
+
+    ``kind`` covers liquid then input neurons; ``post`` must be liquid neurons.
+    """
+    n, n_total = spec.n_liquid, kind.size
+    pre = np.asarray(pre, np.int64)
+    post = np.asarray(post, np.int32)
+    pre_ptr = np.zeros(n_total + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pre, minlength=n_total), out=pre_ptr[1:])
     in_syn = np.argsort(post, kind="stable").astype(np.int64)
     in_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(post, minlength=n), out=in_ptr[1:])
     w_lo = np.where(kind == EXC, 0.0, -spec.w_max).astype(np.float32)
     w_hi = np.where(kind == INH, 0.0, spec.w_max).astype(np.float32)
     in_pre = pre[in_syn].astype(np.int32)
-    return Liquid(spec, kind, position, pre_ptr, post, weight, in_ptr, in_syn, in_pre, w_lo, w_hi)
+    return Liquid(spec, np.asarray(kind, np.int8), position, pre_ptr, post,
+                  np.asarray(weight, np.float32), in_ptr, in_syn, in_pre, w_lo, w_hi)

@@ -20,6 +20,7 @@ import numpy as np
 
 from neurosim.config.lsm import LSMConfig
 from neurosim.data import l1_peak, load_fashion_mnist, normalise_images
+from neurosim.errors import DataError
 from neurosim.progress import SampleProgress
 from neurosim.reservoir.branching import branching_factor
 from neurosim.reservoir.liquid import Liquid, LiquidSpec, build_liquid
@@ -28,7 +29,7 @@ from neurosim.reservoir.simulate import Dynamics, LiquidSimulator
 
 SPLITS = ("train", "validation", "test")
 # Offsets of the input-spike stream ids: every presentation draws its own spikes.
-_ID_OFFSET = {"train": 0, "validation": 0, "test": 60_000, "init": 1_000_000}
+_ID_OFFSET = {"train": 0, "validation": 0, "test": 1 << 32, "init": 1 << 40}
 
 
 @dataclass
@@ -100,9 +101,16 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
 
     train_img, test_img = data["train"], data["test"]
     peaks = {"train": l1_peak(train_img.images), "test": l1_peak(test_img.images)}
-    chosen = {"train": _select(rng_split, np.arange(50_000), cfg.data.train),
-              "validation": _select(rng_split, np.arange(50_000, 60_000), cfg.data.validation),
-              "test": _select(rng_split, np.arange(10_000), cfg.data.test)}
+    # The last sixth of the training file (10,000 of 60,000) is the validation pool.
+    n_fit = len(train_img.labels) - len(train_img.labels) // 6
+    pools = {"train": np.arange(n_fit), "validation": np.arange(n_fit, len(train_img.labels)),
+             "test": np.arange(len(test_img.labels))}
+    wanted = {"train": cfg.data.train, "validation": cfg.data.validation, "test": cfg.data.test}
+    for split, pool in pools.items():
+        if wanted[split] > len(pool):
+            raise DataError(f"data.{split}: {wanted[split]} samples asked, the data set has "
+                            f"{len(pool)}")
+    chosen = {s: _select(rng_split, pools[s], wanted[s]) for s in SPLITS}
     source = {"train": train_img, "validation": train_img, "test": test_img}
     peak_of = {"train": peaks["train"], "validation": peaks["train"], "test": peaks["test"]}
     batch = cfg.protocol.batch
@@ -111,8 +119,8 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     # 1. initialisation: one image after another, weights carried
     init_events = 0
     n_init = cfg.protocol.init_samples if cfg.plasticity.rule != "none" else 0
-    order = np.concatenate([rng_init.permutation(50_000)
-                            for _ in range(-(-n_init // 50_000))])[:n_init].astype(np.int64)
+    order = np.concatenate([rng_init.permutation(n_fit) for _ in range(-(-n_init // n_fit))]
+                           + [np.zeros(0, np.int64)])[:n_init].astype(np.int64)
     init_steps = cfg.steps(cfg.protocol.init_duration)
     with SampleProgress(n_init, "initialisation", progress) as bar:
         for start in range(0, n_init, batch):

@@ -98,18 +98,20 @@ class LiquidSimulator:
         return (lq.pre_ptr, lq.post, lq.in_ptr, lq.in_syn, lq.in_pre, self._exc_like,
                 lq.w_lo, lq.w_hi, lq.n_liquid)
 
-    def initialise(self, probs: np.ndarray, ids: np.ndarray, steps: int) -> int:
-        """Present samples one after another with plasticity on, weights carried.
+    def initialise(self, probs: np.ndarray, ids: np.ndarray, steps: int,
+                   lr_decay: float = 1.0) -> int:
+        """Present samples one after another with plasticity on, weights and traces carried.
 
-        The learning rates do not decay here (as in the reference). Returns
-        the number of synaptic events.
+        In the initialisation the learning rates do not decay (``lr_decay``
+        1, as in the reference). Returns the number of synaptic events.
         """
         if self.dynamics.rule == "none":
             return 0
         ptr, idx = active_inputs(probs)
-        events = run_serial(self.weights, self.trace, *self._structure(), probs, ptr, idx,
-                            sample_keys(self.seed, ids), int(steps),
-                            self.dynamics.neuron_tuple(), self.dynamics.plastic_tuple())
+        events = run_serial(self.weights, self.trace, *self._structure(),
+                            np.ascontiguousarray(probs, dtype=np.float32), ptr, idx,
+                            sample_keys(self.seed, ids), int(steps), self.dynamics.neuron_tuple(),
+                            self.dynamics.plastic_tuple(), float(lr_decay))
         return int(events.sum())
 
     def run(self, probs: np.ndarray, ids: np.ndarray, steps: int,
@@ -143,7 +145,8 @@ class LiquidSimulator:
         previous = numba.get_num_threads()
         numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
         try:
-            events = run_batch(self.weights, *self._structure(), np.ascontiguousarray(probs),
+            events = run_batch(self.weights, *self._structure(),
+                               np.ascontiguousarray(probs, dtype=np.float32),
                                ptr, idx, sample_keys(self.seed, ids), int(steps),
                                self.dynamics.neuron_tuple(), self.dynamics.plastic_tuple(),
                                float(self.dynamics.lr_decay), counts, rasters, slot,
