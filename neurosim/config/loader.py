@@ -181,7 +181,7 @@ def schema_for(raw: Mapping[str, Any], label: str = "'run'") -> type:
     return TASK_SCHEMAS[task]
 
 
-def validate_config(raw: Mapping[str, Any], label: str = "'run'") -> RunConfig:
+def validate_config(raw: Mapping[str, Any], label: str = "'run'") -> RunConfig | LSMConfig:
     """Validate a raw mapping; any problem becomes one :class:`ConfigError`.
 
     A top-level ``task`` key selects another config kind (:data:`TASK_SCHEMAS`).
@@ -192,7 +192,8 @@ def validate_config(raw: Mapping[str, Any], label: str = "'run'") -> RunConfig:
         raise ConfigError(format_validation_error(err, label)) from None
 
 
-def load_config_text(text: str, name: str = "run", overrides: Iterable[str] = ()) -> RunConfig:
+def load_config_text(text: str, name: str = "run",
+                     overrides: Iterable[str] = ()) -> RunConfig | LSMConfig:
     """Load a config from YAML text.
 
     Parameters
@@ -211,7 +212,8 @@ def load_config_text(text: str, name: str = "run", overrides: Iterable[str] = ()
     return validate_config(raw, label)
 
 
-def load_config(source: str | os.PathLike[str], overrides: Iterable[str] = ()) -> RunConfig:
+def load_config(source: str | os.PathLike[str],
+                overrides: Iterable[str] = ()) -> RunConfig | LSMConfig:
     """Load, override and validate a config file or built-in config.
 
     Parameters
@@ -225,8 +227,9 @@ def load_config(source: str | os.PathLike[str], overrides: Iterable[str] = ()) -
 
     Returns
     -------
-    RunConfig
-        The validated configuration; ``name`` defaults to the file stem.
+    RunConfig or LSMConfig
+        The validated configuration (a top-level ``task`` key selects the
+        kind, see :data:`TASK_SCHEMAS`); ``name`` defaults to the file stem.
 
     Raises
     ------
@@ -246,7 +249,7 @@ def load_config(source: str | os.PathLike[str], overrides: Iterable[str] = ()) -
     return validate_config(raw, label)
 
 
-def dump_config(cfg: RunConfig) -> str:
+def dump_config(cfg: RunConfig | LSMConfig) -> str:
     """The fully resolved config as YAML; :func:`load_config_text` gives it back.
 
     Quantities are written as exact SI values with their unit (``0.02 s``),

@@ -14,7 +14,14 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from neurosim.config.schema import NonNegativeTime, Output, PositiveTime, StrictModel, problems_error, q
+from neurosim.config.schema import (
+    NonNegativeTime,
+    Output,
+    PositiveTime,
+    StrictModel,
+    problems_error,
+    q,
+)
 
 
 class DataSection(StrictModel):
@@ -39,6 +46,11 @@ class EncoderSection(StrictModel):
 
     kind: Literal["bernoulli_rate"] = "bernoulli_rate"
     """Encoder (the paper's Bernoulli rate code)."""
+    peak_from: Literal["split", "train"] = "split"
+    """Whose maximum the L1-normalised pixels are divided by. split: each data
+    set file its own (the paper's code; on Fashion-MNIST the test file's
+    maximum is 0.041 against the training file's 0.066, so test images drive
+    the inputs 1.6x harder); train: the training file's for every split."""
     input_current: float = Field(default=100.0, gt=0)
     """Current a driven input neuron receives in one step (membrane units)."""
 
@@ -88,7 +100,8 @@ class LiquidSection(StrictModel):
 
 
 class NeuronSection(StrictModel):
-    """Liquid and input neurons: V <- V - V*dt/tau_v + sum_j w_j exp(-Delta_j/tau_u)*dt/tau_u + I."""
+    """Liquid and input neurons:
+    V <- V - V dt/tau_v + sum_j w_j exp(-Delta_j/tau_u) dt/tau_u + I."""
 
     tau_v: PositiveTime = q("64 ms")
     """Membrane time constant."""
@@ -113,7 +126,8 @@ class PlasticitySection(StrictModel):
     trace_increment: float = Field(default=0.1, gt=0)
     """Trace increment c per spike."""
     lr_decay: float = Field(default=0.99, gt=0, le=1)
-    """Per-step factor on a_plus, A, w_astro and b while a sample runs (not during initialisation)."""
+    """Per-step factor on a_plus, A, w_astro and b while a sample runs
+    (not during the initialisation)."""
 
 
 class AstrocyteSection(StrictModel):

@@ -101,6 +101,8 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
 
     train_img, test_img = data["train"], data["test"]
     peaks = {"train": l1_peak(train_img.images), "test": l1_peak(test_img.images)}
+    if cfg.encoder.peak_from == "train":
+        peaks["test"] = peaks["train"]
     # The last sixth of the training file (10,000 of 60,000) is the validation pool.
     n_fit = len(train_img.labels) - len(train_img.labels) // 6
     pools = {"train": np.arange(n_fit), "validation": np.arange(n_fit, len(train_img.labels)),

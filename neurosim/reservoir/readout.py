@@ -51,7 +51,7 @@ def train_softmax(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, n
     opt = torch.optim.Adam(layer.parameters(), lr=learning_rate)
     loss_fn = torch.nn.CrossEntropyLoss()
     curves = {k: np.zeros(epochs) for k in ("train", "validation", "test")}
-    best = (-1.0, 0, None)
+    best_val, best_epoch = -1.0, 0
     n = len(xs[0])
     for epoch in range(epochs):
         order = torch.randperm(n, generator=gen)
@@ -62,10 +62,10 @@ def train_softmax(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, n
             opt.step()
         with torch.no_grad():
             for key, x, y in zip(curves, xs, ys):
-                curves[key][epoch] = (layer(x).argmax(1) == y).double().mean().item() if len(y) else np.nan
-        if curves["validation"][epoch] > best[0]:
-            best = (curves["validation"][epoch], epoch, None)
-    e = best[1]
+                curves[key][epoch] = (layer(x).argmax(1) == y).double().mean().item()
+        if curves["validation"][epoch] > best_val:
+            best_val, best_epoch = curves["validation"][epoch], epoch
+    e = best_epoch
     return ReadoutResult(float(curves["test"][e]), float(curves["validation"][e]),
                          float(curves["train"][e]), e, curves, float(learning_rate))
 
@@ -88,7 +88,7 @@ def train_ridge(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.
     best = None
     for alpha in alphas:
         coef = np.linalg.solve(gram + alpha * len(a) * eye, rhs)
-        acc = [float((x @ coef).argmax(1).__eq__(np.asarray(y)).mean()) if len(y) else np.nan
+        acc = [float(np.mean((x @ coef).argmax(1) == np.asarray(y)))
                for x, y in ((a, train[1]), (v, val[1]), (t, test[1]))]
         if best is None or acc[1] > best[1][1]:
             best = (alpha, acc)

@@ -53,9 +53,10 @@ def save_lsm(result: LSMResult, path: str | os.PathLike) -> Path:
             f.create_dataset(f"readout/softmax/{split}", data=curve)
         f.create_dataset("branching", data=result.branching)
         for split, feat in result.features.items():
+            rows, cols = feat.counts.shape
+            chunks = (min(rows, 1024), cols) if feat.counts.size else None
             f.create_dataset(f"features/{split}/counts", data=feat.counts, compression="gzip",
-                             shuffle=True, chunks=(min(len(feat.counts), 1024),
-                                                   feat.counts.shape[1]) if feat.counts.size else None)
+                             shuffle=True, chunks=chunks)
             f.create_dataset(f"features/{split}/labels", data=feat.labels)
             f.create_dataset(f"features/{split}/indices", data=feat.indices)
         f.create_dataset("liquid/w_ini", data=result.w_ini, compression="gzip")
@@ -78,6 +79,7 @@ def load_summary(path: str | os.PathLike) -> dict[str, float]:
     """Accuracies and branching factor of a saved run."""
     try:
         with h5py.File(path, "r") as f:
-            return {k: (v.item() if hasattr(v, "item") else v) for k, v in f["accuracy"].attrs.items()}
+            attrs = f["accuracy"].attrs
+            return {k: (v.item() if hasattr(v, "item") else v) for k, v in attrs.items()}
     except (OSError, KeyError) as err:
         raise DataError(f"cannot read the accuracies of {str(path)!r}: {err}") from None
