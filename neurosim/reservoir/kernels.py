@@ -76,11 +76,15 @@ def simulate_sample(w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_
     counts[:] = 0
     events = 0
     for t in range(steps):
-        # 1. threshold and reset
+        # 1. threshold and reset; 4. refractoriness (a neuron that fires is
+        #    blocked for the next t_ref steps), in the same pass
         ns = 0
         for i in range(n_total):
-            if refr[i] == 0 and v[i] >= theta:
+            if refr[i] > 0:
+                refr[i] -= 1
+            elif v[i] >= theta:
                 v[i] = 0.0
+                refr[i] = ref_steps
                 spikes[ns] = i
                 ns += 1
         # 2. delivery (spikes are in increasing index order: liquid first)
@@ -106,12 +110,6 @@ def simulate_sample(w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_
         n_drive = bernoulli_step(key, t, active, prob, n_inputs, inp_idx)
         for k in range(n_drive):
             v[n_liquid + inp_idx[k]] += i_in
-        # 4. refractoriness
-        for i in range(n_total):
-            if refr[i] > 0:
-                refr[i] -= 1
-        for k in range(ns):
-            refr[spikes[k]] = ref_steps
         if mode == 0:
             continue
         # 5. STDP on this step's spikes, with the traces of the previous step
