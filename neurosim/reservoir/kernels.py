@@ -25,11 +25,12 @@ Synaptic current, event-driven: the reference gives neuron ``i`` the current
 ``sum_j w_ij exp(-Delta_j / tau_u)``, ``Delta_j`` the time since the *latest*
 spike of ``j``. We keep ``I_i`` as a sum that decays by ``exp(-1/tau_u)`` per
 step; a spike of ``j`` adds ``w_ij * (1 - exp(-Delta_j/tau_u))``, which brings
-``j``'s share from ``w_ij exp(-Delta_j)`` back to exactly ``w_ij``. The only
-difference from the reference: a weight changed by STDP between two spikes
-of ``j`` acts on the decaying tail with its value at the spike, not its
-current value (a change of at most ``a_plus * 0.1`` on a tail of at most
-``exp(-3)`` of the weight).
+``j``'s share from ``w_ij exp(-Delta_j)`` back to exactly ``w_ij``. With fixed
+weights this is the reference's current exactly (tests/reservoir/
+test_reference_dynamics.py compares spike rasters with a dense transcription
+of the reference update). With STDP the one difference is that a weight
+changed between two spikes of ``j`` scales the decaying tail with its value
+at the latest spike instead of its current value.
 
 Cost per step: neurons (threshold, leak, trace) + input draws for the non-zero
 pixels + spikes x (fan-out + fan-in) for delivery and STDP. Never N^2.
