@@ -1,7 +1,7 @@
 """The ``crossbar`` backend: synaptic input computed on emulated RRAM tiles.
 
 Neurons advance exactly as on the ``cpu`` backend (the same compiled update,
-:func:`neurosim.engine.kernels._advance_range`); only delivery differs.  Each
+:func:`neurosim.engine.kernels.begin_step`); only delivery differs.  Each
 projection (its source, target and receptor) and each delay it uses becomes
 one dense matrix, rows = source neurons, columns = target neurons, mapped
 onto tiles and programmed through the device chain of the run config's
@@ -27,7 +27,7 @@ from neurosim.crossbar.periphery import (Periphery, adc, noise_key, normal_draws
                                          normal_quantiles)
 from neurosim.crossbar.tiles import from_tiles, program, tile_grid, to_tiles
 from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
-from neurosim.engine.kernels import _advance_range, _finish_step
+from neurosim.engine.kernels import begin_step, finish_step
 from neurosim.network.memory import check_fits
 
 #: spawn_key of the crossbar's seeds (0, 1: network build; 3: Poisson inputs).
@@ -54,8 +54,8 @@ def _sort(a, n):
 
 @njit(cache=True)
 def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols, gain, syn_flat,
-                   present, rows_buf, acc, draws, hashes, table, read_std, key, adc_inv, adc_step,
-                   adc_half, counts):
+                   present, row_synapses, rows_buf, acc, draws, hashes, table, read_std, key,
+                   adc_inv, adc_step, adc_half, counts):
     """Read every tile with a driven row and add its digitised outputs.
 
     ``mats[m]`` = (delay slot, first source, source end, first flat target
@@ -63,16 +63,18 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
     whose cells (G+ - G-) lie in ``cells`` row by row across its tiles (a
     driven row's cells in every tile are then one contiguous stretch);
     ``present[t]``: tile ``t`` holds a synapse (others are skipped);
+    ``row_synapses[m, r]``: synapses in source row ``r`` of matrix ``m``;
     ``acc``: scratch of a tile's columns, ``draws`` of a matrix's (the
     scaled read-noise draws; never written, so zero, without read noise),
     ``hashes`` for :func:`normal_draws`; ``table``: the read-noise quantiles;
     ``adc_inv``, ``adc_step``, ``adc_half`` (0: ideal ADC) in the cells'
     type; ``counts[m]`` accumulates (tile reads, driven rows, column
-    outputs).  Returns the column outputs added.
+    outputs).  Returns the synaptic events delivered (synapses of the driven
+    rows), as the cpu engine counts them.
     """
     n_hist = hist.shape[0]
     n_tiles = gain.size
-    outputs = 0
+    events = 0
     for m in range(mats.shape[0]):
         slot, src0, src1, col0, n_cols, tile0, tcols, cell0 = mats[m]
         emitted = step - (dmin + slot)
@@ -84,6 +86,7 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
             s = hist[row, q]
             if src0 <= s < src1:
                 rows_buf[n] = s - src0
+                events += row_synapses[m, s - src0]
                 n += 1
         _sort(rows_buf, n)
         width = tcols * tile_cols
@@ -112,7 +115,6 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
                 counts[m, 0] += 1
                 counts[m, 1] += b - a
                 counts[m, 2] += nc
-                outputs += nc
                 # The column sums: one driven row's cells are read in place.
                 # Unsigned offsets spare numba's negative-index checks, so the
                 # column loops vectorise.
@@ -139,7 +141,7 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
                     for c in range(nc):
                         syn_flat[base + np.uint64(c)] += src[off + np.uint64(c)] * gt
             a = b
-    return outputs
+    return events
 
 
 @njit(cache=True)
@@ -147,35 +149,33 @@ def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
                  indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                  spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
                  trace_idx, trace_every, trace_buf, trace_n,
-                 mats, cells, tile_rows, tile_cols, gain, present, rows_buf, acc, draws, hashes,
-                 table, read_std, key, adc_inv, adc_step, adc_half, counts):
-    """:func:`neurosim.engine.kernels.run_serial` with delivery through the tiles.
+                 mats, cells, tile_rows, tile_cols, gain, present, row_synapses, rows_buf, acc,
+                 draws, hashes, table, read_std, key, adc_inv, adc_step, adc_half, counts):
+    """:func:`neurosim.engine.kernels.run_serial` with delivery through the tiles:
+    the same steps (:func:`~neurosim.engine.kernels.begin_step`, then
+    :func:`_deliver_tiles`, then :func:`~neurosim.engine.kernels.finish_step`).
 
     Takes run_serial's arguments first (the synapse list ``indptr``,
     ``targets``, ``weights``, ``n_slots`` is not read: the tiles replace it;
-    ``events`` counts column outputs), then the tiles'.
+    ``events`` counts synaptic events), then the tiles'.
     """
-    n_neurons = v.size
-    n_hist = hist.shape[0]
     syn_flat = syn.reshape(-1)
     caller_mode = get_fp_mode()
     set_fp_mode(caller_mode | FTZ_DAZ)
     for m in range(n_steps):
-        step = step0 + m
-        n_ext = ext_ptr[m + 1] - ext_ptr[m]
-        if rec_on and rec_n[0] + n_neurons + n_ext > rec_step.size:
+        n = begin_step(m, step0, v, syn, until, pop_bounds, pop_model, pop_par, pop_ref, hist,
+                       ext_ptr, pop_counts, rec_on, rec_step, rec_n)
+        if n < 0:
             set_fp_mode(caller_mode)
             return m
-        row = step % n_hist
-        n = _advance_range(step, 0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v,
-                           syn, until, hist, row, 0, pop_counts, m)
+        step = step0 + m
         events[0] += _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows,
-                                    tile_cols, gain, syn_flat, present, rows_buf, acc, draws,
-                                    hashes, table, read_std, key, adc_inv, adc_step, adc_half,
-                                    counts)
-        _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
-                     rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
-                     trace_n, v, syn)
+                                    tile_cols, gain, syn_flat, present, row_synapses, rows_buf,
+                                    acc, draws, hashes, table, read_std, key, adc_inv, adc_step,
+                                    adc_half, counts)
+        finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
+                    spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
+                    trace_buf, trace_n, v, syn)
     set_fp_mode(caller_mode)
     return n_steps
 
@@ -215,6 +215,7 @@ class CrossbarBackend(CpuBackend):
             groups.append((index, proj, syn, src, tgt, np.unique(syn["delay"])))
         self._check_memory(groups, np.dtype(net.dtype).itemsize)
         mats, cells, gains, present, self._mat_projection = [], [], [], [], []
+        row_synapses = []
         for index, proj, syn, src, tgt, delays in groups:
             for delay in delays:
                 sel = syn["delay"] == delay
@@ -233,12 +234,17 @@ class CrossbarBackend(CpuBackend):
                 gains.append(tm.gain)
                 # A tile without synapses is not fabricated: it is never read.
                 present.append(to_tiles(used, rows, cols).any(axis=(1, 2)))
+                row_synapses.append(np.bincount(where[0], minlength=src.size))
                 self._mat_projection.append(index)
         self.mats = np.array(mats, dtype=np.int64).reshape(-1, 8)
         self.cells = np.concatenate(cells).astype(net.dtype) if cells else np.zeros(0, net.dtype)
         self.gain = (np.concatenate(gains) if gains else np.zeros(0)).astype(net.dtype)
         self.present = np.concatenate(present) if present else np.zeros(0, dtype=bool)
         self.counts = np.zeros((len(mats), 3), dtype=np.int64)
+        self.row_synapses = np.zeros((len(mats), max(map(len, row_synapses), default=0)),
+                                     dtype=np.int64)
+        for m, per_row in enumerate(row_synapses):
+            self.row_synapses[m, : per_row.size] = per_row
         self._acc = np.zeros(cols, dtype=net.dtype)
         widest = int(self.mats[:, 4].max()) if len(mats) else 0  # a tile row's columns
         self._draws = np.zeros(widest, dtype=net.dtype)
@@ -266,7 +272,8 @@ class CrossbarBackend(CpuBackend):
         inv = 1.0 / per.adc_step if per.adc_half else 0.0
         table = normal_quantiles() if per.read_std > 0 else _NO_TABLE
         return run_crossbar(*args, self.mats, self.cells, self.settings.tile_rows,
-                            self.settings.tile_cols, self.gain, self.present, rows_buf, self._acc,
+                            self.settings.tile_cols, self.gain, self.present, self.row_synapses,
+                            rows_buf, self._acc,
                             self._draws, self._hashes, table, per.read_std, self._key, real(inv),
                             real(per.adc_step), real(per.adc_half), self.counts)
 

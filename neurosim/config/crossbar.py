@@ -31,7 +31,8 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from neurosim.config.schema import StrictModel, Unit, problems_error, q
+from neurosim.config.base import StrictModel, Unit, problems_error, q
+from neurosim.units import pretty_quantity
 
 #: Largest tile side accepted (rows or columns).
 MAX_TILE = 1024
@@ -89,8 +90,6 @@ class CrossbarConfig(StrictModel):
     """Lowest programmable conductance (1 / 1.7 MOhm)."""
     g_max: Conductance = q("10 uS")
     """Highest programmable conductance (1 / 100 kOhm)."""
-    read_voltage: Annotated[float, Unit("V", gt=0)] = q("0.2 V")
-    """Amplitude of a read pulse (a spike, or a full-scale DAC input)."""
     levels: Optional[int] = Field(default=32, ge=2)
     """Programmable conductance levels per device (``None``: continuous)."""
     programming_noise: float = Field(default=0.02, ge=0)
@@ -121,7 +120,8 @@ class CrossbarConfig(StrictModel):
     drift_t0: Time = q("20 s")
     """Time after programming at which G = G0."""
     read_time: Time = q("20 s")
-    """Time since programming at which the crossbar is read."""
+    """Time since programming at which the crossbar is read (not before ``drift_t0``,
+    where the drift law starts)."""
     drift_compensation: bool = True
     """Rescale outputs by the expected global drift factor (t / t0)^nu."""
     random_device: RandomDevice = RandomDevice()
@@ -139,6 +139,11 @@ class CrossbarConfig(StrictModel):
                 problems.append(((key,), f"negative conductance ({getattr(self, key)!r} S)"))
         if self.g_max <= self.g_min:
             problems.append((("g_max",), "must be larger than g_min"))
+        if self.read_time < self.drift_t0:
+            # G(t) = G0 (t / t0)^-nu would rise above G0, past g_max.
+            problems.append((("read_time",), f"must not be earlier than drift_t0 "
+                             f"({pretty_quantity(self.read_time, 's')} < "
+                             f"{pretty_quantity(self.drift_t0, 's')})"))
         if self.stuck_on + self.stuck_off > 1:
             problems.append((("stuck_off",), "stuck_on + stuck_off must not exceed 1"))
         if problems:

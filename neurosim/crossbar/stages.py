@@ -10,8 +10,11 @@ happens: program (quantise, write noise, cycle and device variation, stuck
 devices), then wait (drift), then read through resistive wires (IR drop).
 
 Properties fixed at fabrication (device-to-device spread, stuck devices,
-drift exponents) draw from a generator seeded by ``device_seed``, so
-programming the same array twice changes only the per-programming draws.
+drift exponents) draw from generators seeded by ``device_seed``, the
+per-programming draws (programming noise, cycle-to-cycle variation) from the
+``rng`` passed to the chain: a chain applied twice with different ``rng``
+programs one device twice.  :func:`neurosim.crossbar.tiles.program` derives
+both from one seed, so each seed there is a different chip.
 """
 
 from __future__ import annotations

@@ -26,6 +26,11 @@ from neurosim.crossbar.random_device import random_pairs
 from neurosim.crossbar.stages import Drift, device_chain
 from neurosim.errors import ConfigError
 
+#: Children ``SeedSequence(seed, spawn_key=(k,))`` of a matrix's seed, one
+#: stream each: the programming draws, the properties fixed per device, the
+#: read noise (:func:`~neurosim.crossbar.periphery.noise_key`).
+PROGRAM_STREAM, DEVICE_STREAM, READ_NOISE_STREAM = 0, 1, 2
+
 
 def device_params(**settings) -> CrossbarConfig:
     """A :class:`CrossbarConfig` from keyword settings; bad values raise one :class:`ConfigError`."""
@@ -84,8 +89,9 @@ def program(weights: np.ndarray, cfg: CrossbarConfig, seed: int,
             used: np.ndarray | None = None, dtype=np.float64) -> TiledMatrix:
     """Map ``weights`` (``n_in x n_out``) onto tiles and apply the device chain.
 
-    ``seed`` seeds the programming draws and, through a child seed, the
-    properties fixed per device.  ``used`` marks the cells that carry a
+    ``seed`` seeds, through separate children (:data:`PROGRAM_STREAM`,
+    :data:`DEVICE_STREAM`), the programming draws and the properties fixed per
+    device: one seed is one chip programmed once.  ``used`` marks the cells that carry a
     synapse (default: non-zero weights); in ``random_device`` mode those
     cells get random pairs (:mod:`neurosim.crossbar.random_device`) and the
     others stay pristine.
@@ -94,7 +100,8 @@ def program(weights: np.ndarray, cfg: CrossbarConfig, seed: int,
     if weights.ndim != 2:
         raise ConfigError(f"crossbar: weights must be a 2-D matrix (got shape {weights.shape})")
     rows, cols = cfg.tile_rows, cfg.tile_cols
-    program_seq, device_seq = np.random.SeedSequence(seed).spawn(2)
+    program_seq, device_seq = (np.random.SeedSequence(seed, spawn_key=(k,))
+                               for k in (PROGRAM_STREAM, DEVICE_STREAM))
     rng = np.random.default_rng(program_seq)
     w_tiles = to_tiles(weights, rows, cols)
     pairs, w_max = target_pairs(w_tiles, cfg.g_min, cfg.g_max)
@@ -130,7 +137,9 @@ class CrossbarArray:
     cfg:
         Device settings (default: :class:`CrossbarConfig` defaults).
     seed:
-        Seeds programming, device properties and read noise.
+        Seeds programming, device properties and read noise (separate
+        streams: :data:`PROGRAM_STREAM`, :data:`DEVICE_STREAM`,
+        :data:`READ_NOISE_STREAM`).
     dtype:
         Floating type of the stored conductances and the products
         (float32 halves the time of the matrix products).
@@ -148,7 +157,7 @@ class CrossbarArray:
         self.dtype = np.dtype(dtype)
         self.matrix = program(weights, self.cfg, seed, dtype=self.dtype)
         self.periphery = Periphery.from_config(self.cfg)
-        self._key = noise_key(seed, 1)
+        self._key = noise_key(seed, READ_NOISE_STREAM)
         self._counter = 0
 
     @property

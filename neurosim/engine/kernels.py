@@ -206,8 +206,26 @@ def _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin, n_slots
     return events
 
 
+@njit(cache=True, inline="always")
+def begin_step(m, step0, v, syn, until, pop_bounds, pop_model, pop_par, pop_ref, hist, ext_ptr,
+               pop_counts, rec_on, rec_step, rec_n):
+    """Step ``step0 + m`` on one thread up to delivery: advance every neuron,
+    its spikes into the history row of the step.
+
+    Returns the spikes, or -1 (nothing done) when the spike recording buffer
+    might overflow in this step.  A serial step loop is this, a delivery,
+    then :func:`finish_step` (:func:`run_serial`; the crossbar backend's).
+    """
+    n_neurons = v.size
+    if rec_on and rec_n[0] + n_neurons + ext_ptr[m + 1] - ext_ptr[m] > rec_step.size:
+        return -1
+    step = step0 + m
+    return _advance_range(step, 0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v, syn,
+                          until, hist, step % hist.shape[0], 0, pop_counts, m)
+
+
 @njit(cache=True)
-def _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
+def finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                  rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                  trace_n, v, syn):
     for e in range(ext_ptr[m], ext_ptr[m + 1]):
@@ -243,26 +261,22 @@ def run_serial(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, po
     Returns early (fewer steps) when the spike recording buffer might
     overflow in the next step, so the caller can grow it and call again.
     """
-    n_neurons = v.size
-    n_hist = hist.shape[0]
     syn_flat = syn.reshape(-1)
     cuts = np.empty((0, 0), dtype=np.int32)
     caller_mode = get_fp_mode()
     set_fp_mode(caller_mode | FTZ_DAZ)
     for m in range(n_steps):
-        step = step0 + m
-        n_ext = ext_ptr[m + 1] - ext_ptr[m]
-        if rec_on and rec_n[0] + n_neurons + n_ext > rec_step.size:
+        n = begin_step(m, step0, v, syn, until, pop_bounds, pop_model, pop_par, pop_ref, hist,
+                       ext_ptr, pop_counts, rec_on, rec_step, rec_n)
+        if n < 0:
             set_fp_mode(caller_mode)
             return m
-        row = step % n_hist
-        n = _advance_range(step, 0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v,
-                           syn, until, hist, row, 0, pop_counts, m)
+        step = step0 + m
         events[0] += _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin,
                                     n_slots, syn_flat, 0, 1, cuts)
-        _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
-                     rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
-                     trace_n, v, syn)
+        finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
+                    spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
+                    trace_buf, trace_n, v, syn)
     set_fp_mode(caller_mode)
     return n_steps
 
@@ -311,7 +325,7 @@ def run_parallel(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
                 pop_counts[m, c] += part_counts[p, c]
                 part_counts[p, c] = 0
             events[0] += part_events[p]
-        _finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
-                     rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
-                     trace_n, v, syn)
+        finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
+                    rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
+                    trace_n, v, syn)
     return n_steps

@@ -52,6 +52,19 @@ def test_quantised_crossbar_error_shrinks_with_levels():
     assert errors == sorted(errors, reverse=True) and errors[-1] < 0.02 * errors[0]
 
 
+def test_read_noise_stream_is_apart_from_the_programming_and_device_streams():
+    # program() seeds programming and device properties from the children
+    # SeedSequence(seed).spawn(2) (numpy: child k has spawn_key (k,)); the
+    # read-noise key must come from neither, for any seed.
+    for seed in (0, 1, 3, 2**31 + 5):
+        xbar = CrossbarArray(np.ones((3, 2)), device_params(), seed=seed)
+        used = {int(child.generate_state(1, np.uint64)[0])
+                for child in np.random.SeedSequence(seed).spawn(2)}
+        assert int(xbar._key) not in used
+        # ...and differs from every other seed's.
+        assert xbar._key != CrossbarArray(np.ones((3, 2)), device_params(), seed=seed + 1)._key
+
+
 def test_repeated_reads_differ_only_by_read_noise():
     w = np.random.default_rng(1).normal(size=(32, 8))
     xbar = CrossbarArray(w, device_params(adc_bits=None), seed=3)
