@@ -90,6 +90,8 @@ def _run(args) -> int:
 
     t0 = time.perf_counter()
     cfg = load_config(args.config, overrides=args.overrides)
+    if getattr(cfg, "task", None) is not None:
+        return _run_task(cfg, args)
     out = Path(args.output) if args.output else Path(cfg.output.dir) / f"{cfg.name}.h5"
     check_writable(out)
     profiles = []
@@ -129,10 +131,24 @@ def _energy_text(reports) -> str:
     return "\n\n".join([*(r.format() for r in reports), compare_table(reports)])
 
 
+def _run_task(cfg, args) -> int:
+    """Configs with a ``task`` key (see neurosim.config.loader.TASK_SCHEMAS)."""
+    from neurosim.reservoir.task import run_task
+
+    summary = run_task(cfg, output=args.output, threads=args.threads, quiet=args.quiet,
+                       plot=not args.no_plot)
+    if not args.quiet:
+        print(summary)
+    return 0
+
+
 def _validate(args) -> int:
     from neurosim.config import load_config
 
     cfg = load_config(args.config, overrides=args.overrides)
+    if getattr(cfg, "task", None) is not None:
+        print(f"{cfg.name}: valid ({cfg.task})")
+        return 0
     if cfg.energy is not None:
         from neurosim.energy import resolve_profiles
 

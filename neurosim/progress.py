@@ -113,3 +113,47 @@ def _si(value: float) -> str:
         if value >= factor:
             return f"{value / factor:.3g}{prefix}"
     return f"{value:.3g}"
+
+
+class SampleProgress:
+    """Progress over a count of samples (liquid state machines), on stderr.
+
+    Like :class:`SimulationProgress`, drawn only on a TTY and after
+    ``delay_s``; shows samples/s and synaptic events/s.
+
+    Examples
+    --------
+    >>> with SampleProgress(100, "samples", enabled=False) as progress:
+    ...     progress.update(50, events=10_000)
+    """
+
+    def __init__(self, total: int, label: str, enabled: bool, *,
+                 delay_s: float = _DEFAULT_DELAY_S, stream: TextIO | None = None) -> None:
+        self._total = int(total)
+        self._label = label
+        self._stream = sys.stderr if stream is None else stream
+        self._enabled = bool(enabled) and _is_tty(self._stream)
+        self._delay = delay_s
+        self._bar: tqdm | None = None
+        self._start = 0.0
+
+    def __enter__(self) -> SampleProgress:
+        if self._enabled:
+            self._start = time.perf_counter()
+            self._bar = tqdm(total=self._total, desc=self._label, unit="sample",
+                             file=self._stream, delay=self._delay, dynamic_ncols=True)
+        return self
+
+    def update(self, done: int, events: int) -> None:
+        """Report ``done`` samples finished and ``events`` synaptic events so far."""
+        if self._bar is None:
+            return
+        wall = max(time.perf_counter() - self._start, 1e-9)
+        self._bar.set_postfix_str(f"{_si(events / wall)} events/s", refresh=False)
+        self._bar.update(done - self._bar.n)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

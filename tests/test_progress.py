@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from neurosim.progress import SimulationProgress
+from neurosim.progress import SampleProgress, SimulationProgress
 
 
 class FakeTerminal(io.StringIO):
@@ -58,3 +58,18 @@ def test_errors_inside_the_block_propagate() -> None:
         with SimulationProgress(1.0, enabled=True, delay_s=0.0, stream=terminal) as progress:
             progress.update(0.2, spikes=10)
             raise KeyboardInterrupt
+
+
+def test_sample_progress_counts_samples_and_events() -> None:
+    terminal = FakeTerminal()
+    with SampleProgress(40, "samples", enabled=True, delay_s=0.0, stream=terminal) as progress:
+        for done in (10, 20, 40):
+            progress.update(done, events=1000 * done)
+    text = terminal.getvalue()
+    assert "samples" in text and "40/40" in text and "events/s" in text
+
+
+def test_sample_progress_silent_off_a_terminal(capsys) -> None:
+    with SampleProgress(5, "samples", enabled=True, delay_s=0.0) as progress:
+        progress.update(5, events=10)
+    assert capsys.readouterr() == ("", "")

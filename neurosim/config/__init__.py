@@ -16,6 +16,7 @@ from neurosim.config.loader import (
     parse_override,
     validate_config,
 )
+from neurosim.config.lsm import LSMConfig
 from neurosim.config.schema import (
     CONNECT_RULES,
     DISTRIBUTIONS,
@@ -55,7 +56,8 @@ __all__ = [
     "CONNECT_RULES", "DISTRIBUTIONS", "GENERATOR_MODELS", "PARAM_MODELS", "STATE_VARIABLES",
     "TIME_CONSTANTS", "WEIGHT_DIMS",
     "AllToAll", "Arrays", "ConnectRule", "Constant", "CurrentSource", "FixedIndegree",
-    "FixedOutdegree", "FixedProbability", "LifCondExpParams", "LifExpParams", "LogNormal",
+    "FixedOutdegree", "FixedProbability", "LSMConfig", "LifCondExpParams", "LifExpParams",
+    "LogNormal",
     "Normal", "OneToOne", "Output", "PoissonParams", "Population", "Projection", "QuantityList",
     "Record", "RunConfig", "SpikeGeneratorParams", "Trace", "Uniform", "Value",
     "apply_overrides", "builtin_configs", "dump_config", "format_validation_error",

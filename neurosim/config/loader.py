@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
+from neurosim.config.lsm import LSMConfig
 from neurosim.config.schema import RunConfig, error_reason
 from neurosim.errors import ConfigError
 
@@ -165,15 +166,34 @@ def format_validation_error(err: ValidationError, label: str) -> str:
     return f"invalid config {label} ({count}):\n  " + "\n  ".join(lines)
 
 
-def validate_config(raw: Mapping[str, Any], label: str = "'run'") -> RunConfig:
-    """Validate a raw mapping; any problem becomes one :class:`ConfigError`."""
+#: Config kinds other than a plain simulation run, by their top-level ``task`` key.
+TASK_SCHEMAS: dict[str, type] = {"lsm_classification": LSMConfig}
+
+
+def schema_for(raw: Mapping[str, Any], label: str = "'run'") -> type:
+    """The schema a raw mapping is validated with: :class:`RunConfig`, or its task's."""
+    task = raw.get("task")
+    if task is None:
+        return RunConfig
+    if not isinstance(task, str) or task not in TASK_SCHEMAS:
+        raise ConfigError(f"invalid config {label} (1 problem):\n  task: unknown task {task!r} "
+                          f"(known: {', '.join(TASK_SCHEMAS)})")
+    return TASK_SCHEMAS[task]
+
+
+def validate_config(raw: Mapping[str, Any], label: str = "'run'") -> RunConfig | LSMConfig:
+    """Validate a raw mapping; any problem becomes one :class:`ConfigError`.
+
+    A top-level ``task`` key selects another config kind (:data:`TASK_SCHEMAS`).
+    """
     try:
-        return RunConfig.model_validate(raw)
+        return schema_for(raw, label).model_validate(raw)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, label)) from None
 
 
-def load_config_text(text: str, name: str = "run", overrides: Iterable[str] = ()) -> RunConfig:
+def load_config_text(text: str, name: str = "run",
+                     overrides: Iterable[str] = ()) -> RunConfig | LSMConfig:
     """Load a config from YAML text.
 
     Parameters
@@ -192,7 +212,8 @@ def load_config_text(text: str, name: str = "run", overrides: Iterable[str] = ()
     return validate_config(raw, label)
 
 
-def load_config(source: str | os.PathLike[str], overrides: Iterable[str] = ()) -> RunConfig:
+def load_config(source: str | os.PathLike[str],
+                overrides: Iterable[str] = ()) -> RunConfig | LSMConfig:
     """Load, override and validate a config file or built-in config.
 
     Parameters
@@ -206,8 +227,9 @@ def load_config(source: str | os.PathLike[str], overrides: Iterable[str] = ()) -
 
     Returns
     -------
-    RunConfig
-        The validated configuration; ``name`` defaults to the file stem.
+    RunConfig or LSMConfig
+        The validated configuration (a top-level ``task`` key selects the
+        kind, see :data:`TASK_SCHEMAS`); ``name`` defaults to the file stem.
 
     Raises
     ------
@@ -227,7 +249,7 @@ def load_config(source: str | os.PathLike[str], overrides: Iterable[str] = ()) -
     return validate_config(raw, label)
 
 
-def dump_config(cfg: RunConfig) -> str:
+def dump_config(cfg: RunConfig | LSMConfig) -> str:
     """The fully resolved config as YAML; :func:`load_config_text` gives it back.
 
     Quantities are written as exact SI values with their unit (``0.02 s``),

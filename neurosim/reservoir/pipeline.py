@@ -1,0 +1,181 @@
+"""The LSM protocol end to end: data, liquid, initialisation, samples, readouts.
+
+1. Initialisation (plastic rules only): ``protocol.init_samples`` training
+   images, each for ``init_duration``, one after another with the weights and
+   traces carried -> ``W_ini``.
+2. Every training, validation and test sample starts from ``W_ini`` (state at
+   rest, traces zero) and runs for ``sample_duration`` with plasticity on and
+   the learning rates decaying; its liquid spike counts are its features.
+3. Readouts on the L1-normalised counts: softmax layer (test accuracy at the
+   best validation epoch) and ridge regression; branching factor on the
+   recorded test samples.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neurosim.config.lsm import LSMConfig
+from neurosim.data import l1_peak, load_fashion_mnist, normalise_images
+from neurosim.errors import DataError
+from neurosim.progress import SampleProgress
+from neurosim.reservoir.branching import branching_factor
+from neurosim.reservoir.liquid import Liquid, LiquidSpec, build_liquid
+from neurosim.reservoir.readout import ReadoutResult, l1_features, train_ridge, train_softmax
+from neurosim.reservoir.simulate import Dynamics, LiquidSimulator
+
+SPLITS = ("train", "validation", "test")
+# Offsets of the input-spike stream ids: every presentation draws its own spikes.
+_ID_OFFSET = {"train": 0, "validation": 0, "test": 1 << 32, "init": 1 << 40}
+
+
+@dataclass
+class SplitFeatures:
+    """Liquid spike counts of one split, with labels and data-set indices."""
+
+    counts: np.ndarray   # (n, n_liquid) uint16
+    labels: np.ndarray   # (n,) uint8
+    indices: np.ndarray  # (n,) int64, index in the data set's split file
+
+
+@dataclass
+class LSMResult:
+    """Everything a run produced (see :func:`neurosim.reservoir.results.save_lsm`)."""
+
+    name: str
+    config_text: str
+    features: dict[str, SplitFeatures]
+    softmax: ReadoutResult
+    ridge: ReadoutResult
+    branching: np.ndarray
+    w_ini: np.ndarray
+    n_synapses: int
+    timings: dict[str, float] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def branching_factor(self) -> float:
+        finite = self.branching[np.isfinite(self.branching)]
+        return float(finite.mean()) if finite.size else float("nan")
+
+
+def liquid_spec(cfg: LSMConfig) -> LiquidSpec:
+    lq = cfg.liquid
+    return LiquidSpec(grid=tuple(lq.grid), n_inputs=lq.inputs, exc_fraction=lq.exc_fraction,
+                      lam=lq.length_scale, c_ee=lq.c_ee, c_ei=lq.c_ei, c_ie=lq.c_ie,
+                      c_ii=lq.c_ii, input_density=lq.input_density, w_init=lq.w_init,
+                      w_max=lq.w_max)
+
+
+def dynamics(cfg: LSMConfig) -> Dynamics:
+    """Config -> constants in steps of ``protocol.dt``."""
+    dt = cfg.protocol.dt
+    return Dynamics(
+        tau_v=cfg.neuron.tau_v / dt, tau_u=cfg.neuron.tau_u / dt,
+        threshold=cfg.neuron.threshold, refractory=cfg.steps(cfg.neuron.refractory),
+        input_current=cfg.encoder.input_current, rule=cfg.plasticity.rule,
+        a_plus=cfg.plasticity.a_plus, trace_decay=cfg.plasticity.trace_decay,
+        trace_increment=cfg.plasticity.trace_increment, lr_decay=cfg.plasticity.lr_decay,
+        w_astro=cfg.astrocyte.w_astro, astro_bias=cfg.astrocyte.bias,
+        tau_astro=cfg.astrocyte.tau / dt, astro_initial=cfg.astrocyte.initial,
+        rest_since=int(np.ceil(20.0 * cfg.neuron.tau_u / dt)))
+
+
+def _select(rng: np.random.Generator, pool: np.ndarray, n: int) -> np.ndarray:
+    return pool if n == len(pool) else np.sort(rng.choice(pool, n, replace=False))
+
+
+def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
+            threads: int | None = None, liquid: Liquid | None = None) -> LSMResult:
+    """Run the whole protocol of ``cfg``; ``liquid`` replaces the built one (tests)."""
+    t_start = time.perf_counter()
+    data = load_fashion_mnist(cfg.data.path)
+    seeds = np.random.SeedSequence(cfg.seed).spawn(5)
+    rng_split, rng_init = np.random.default_rng(seeds[1]), np.random.default_rng(seeds[2])
+    input_seed = int(seeds[3].generate_state(1)[0])
+    liquid = build_liquid(liquid_spec(cfg), seeds[0]) if liquid is None else liquid
+    sim = LiquidSimulator(liquid, dynamics(cfg), input_seed, threads or cfg.threads)
+
+    train_img, test_img = data["train"], data["test"]
+    peaks = {"train": l1_peak(train_img.images), "test": l1_peak(test_img.images)}
+    if cfg.encoder.peak_from == "train":
+        peaks["test"] = peaks["train"]
+    # The last sixth of the training file (10,000 of 60,000) is the validation pool.
+    n_fit = len(train_img.labels) - len(train_img.labels) // 6
+    pools = {"train": np.arange(n_fit), "validation": np.arange(n_fit, len(train_img.labels)),
+             "test": np.arange(len(test_img.labels))}
+    wanted = {"train": cfg.data.train, "validation": cfg.data.validation, "test": cfg.data.test}
+    for split, pool in pools.items():
+        if wanted[split] > len(pool):
+            raise DataError(f"data.{split}: {wanted[split]} samples asked, the data set has "
+                            f"{len(pool)}")
+    chosen = {s: _select(rng_split, pools[s], wanted[s]) for s in SPLITS}
+    source = {"train": train_img, "validation": train_img, "test": test_img}
+    peak_of = {"train": peaks["train"], "validation": peaks["train"], "test": peaks["test"]}
+    batch = cfg.protocol.batch
+    t_build = time.perf_counter()
+
+    # 1. initialisation: one image after another, weights carried
+    init_events = 0
+    n_init = cfg.protocol.init_samples if cfg.plasticity.rule != "none" else 0
+    order = np.concatenate([rng_init.permutation(n_fit) for _ in range(-(-n_init // n_fit))]
+                           + [np.zeros(0, np.int64)])[:n_init].astype(np.int64)
+    init_steps = cfg.steps(cfg.protocol.init_duration)
+    with SampleProgress(n_init, "initialisation", progress) as bar:
+        for start in range(0, n_init, batch):
+            idx = order[start : start + batch]
+            probs = normalise_images(train_img.images[idx], peaks["train"])
+            init_events += sim.initialise(probs, _ID_OFFSET["init"] + start + np.arange(len(idx)),
+                                          init_steps)
+            bar.update(start + len(idx), init_events)
+    w_ini = sim.weights.copy()
+    t_init = time.perf_counter()
+
+    # 2. every sample from W_ini
+    steps = cfg.steps(cfg.protocol.sample_duration)
+    n_record = cfg.branching.samples
+    features: dict[str, SplitFeatures] = {}
+    rasters = []
+    events = 0
+    done = 0
+    total = sum(len(chosen[s]) for s in SPLITS)
+    with SampleProgress(total, "samples", progress) as bar:
+        for split in SPLITS:
+            idx_all = chosen[split]
+            counts = np.zeros((len(idx_all), liquid.n_liquid), np.uint16)
+            for start in range(0, len(idx_all), batch):
+                idx = idx_all[start : start + batch]
+                probs = normalise_images(source[split].images[idx], peak_of[split])
+                record = None
+                if split == "test":
+                    record = (start + np.arange(len(idx))) < n_record
+                c, r, ev = sim.run(probs, _ID_OFFSET[split] + idx, steps, record)
+                counts[start : start + len(idx)] = c
+                if r is not None:
+                    rasters.append(r)
+                events += ev
+                done += len(idx)
+                bar.update(done, events)
+            features[split] = SplitFeatures(counts, source[split].labels[idx_all].copy(), idx_all)
+    t_sim = time.perf_counter()
+
+    # 3. readouts and branching factor
+    xy = [(l1_features(features[s].counts), features[s].labels) for s in SPLITS]
+    ro = cfg.readout
+    softmax = train_softmax(*xy, epochs=ro.epochs, batch_size=ro.batch_size,
+                            learning_rate=ro.learning_rate, seed=int(seeds[4].generate_state(1)[0]))
+    ridge = train_ridge(*xy, alphas=list(ro.ridge_alphas))
+    sigma = (branching_factor(np.concatenate(rasters), *liquid.liquid_adjacency(),
+                              window=cfg.steps(cfg.branching.window),
+                              margin=cfg.steps(cfg.branching.margin))
+             if rasters else np.zeros(0))
+    t_end = time.perf_counter()
+    timings = {"build_s": t_build - t_start, "init_s": t_init - t_build,
+               "samples_s": t_sim - t_init, "readout_s": t_end - t_sim, "wall_s": t_end - t_start}
+    counters = {"init_samples": n_init, "init_synaptic_events": init_events,
+                "samples": total, "synaptic_events": events, "threads": sim.threads}
+    return LSMResult(cfg.name, config_text, features, softmax, ridge, sigma, w_ini,
+                     liquid.n_synapses, timings, counters)

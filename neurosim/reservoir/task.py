@@ -1,0 +1,42 @@
+"""``neurosim run`` for ``task: lsm_classification`` configs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from neurosim.config import dump_config
+from neurosim.config.lsm import LSMConfig
+from neurosim.io import check_writable
+from neurosim.reservoir.pipeline import run_lsm
+from neurosim.reservoir.plots import plot_lsm
+from neurosim.reservoir.results import save_lsm
+
+
+def run_task(cfg: LSMConfig, *, output: str | None, threads: int | None, quiet: bool,
+             plot: bool) -> str:
+    """Run, save, plot; returns the summary text."""
+    out = Path(output) if output else Path(cfg.output.dir) / f"{cfg.name}.h5"
+    check_writable(out)
+    result = run_lsm(cfg, dump_config(cfg), progress=not quiet, threads=threads)
+    path = save_lsm(result, out)
+    plot_path = plot_lsm(result, path.with_suffix(".png")) if cfg.output.plots and plot else None
+    t, c = result.timings, result.counters
+    sample_rate = c["samples"] / max(t["samples_s"], 1e-12)
+    event_rate = c["synaptic_events"] / max(t["samples_s"], 1e-12)
+    lines = [
+        f"{cfg.name}: {cfg.liquid.size} liquid neurons, {result.n_synapses:,} synapses, "
+        f"rule {cfg.plasticity.rule}, {c['threads']} thread(s)",
+        f"  test accuracy  {100 * result.softmax.test_accuracy:.2f} % softmax "
+        f"(validation {100 * result.softmax.validation_accuracy:.2f} %, epoch "
+        f"{result.softmax.best_epoch + 1}), {100 * result.ridge.test_accuracy:.2f} % ridge",
+        f"  branching factor {result.branching_factor:.3f} "
+        f"({result.branching.size} test samples)",
+        f"  initialisation {c['init_samples']:,} samples in {t['init_s']:.1f} s; "
+        f"{c['samples']:,} samples in {t['samples_s']:.1f} s ({sample_rate:.1f} samples/s, "
+        f"{event_rate:.3g} synaptic events/s); readout {t['readout_s']:.1f} s",
+        f"  wall time {t['wall_s']:.1f} s",
+        f"result: {path}",
+    ]
+    if plot_path is not None:
+        lines.append(f"plot:   {plot_path}")
+    return "\n".join(lines)

@@ -1,0 +1,66 @@
+"""The idx reader on small files written here byte by byte (format: LeCun's MNIST page)."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from neurosim.data import load_fashion_mnist, read_idx
+from neurosim.errors import DataError
+
+
+def write_idx(path, array: np.ndarray, compress: bool = True) -> None:
+    """Magic 0x00 0x00 0x08 ndim, big-endian uint32 dims, then the uint8 data."""
+    payload = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
+    payload += struct.pack(f">{array.ndim}I", *array.shape) + array.astype(np.uint8).tobytes()
+    if compress:
+        with gzip.open(path, "wb") as f:
+            f.write(payload)
+    else:
+        path.write_bytes(payload)
+
+
+def write_dataset(folder, n_train=12, n_test=6, seed=0):
+    rng = np.random.default_rng(seed)
+    data = {}
+    for split, n, stem in (("train", n_train, "train"), ("test", n_test, "t10k")):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
+        write_idx(folder / f"{stem}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", labels)
+        data[split] = (images, labels)
+    return data
+
+
+def test_reads_back_what_was_written(tmp_path):
+    expected = write_dataset(tmp_path)
+    splits = load_fashion_mnist(tmp_path)
+    for split, (images, labels) in expected.items():
+        np.testing.assert_array_equal(splits[split].images, images)
+        np.testing.assert_array_equal(splits[split].labels, labels)
+
+
+def test_uncompressed_file_and_shape(tmp_path):
+    array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    write_idx(tmp_path / "a", array, compress=False)
+    np.testing.assert_array_equal(read_idx(tmp_path / "a"), array)
+
+
+def test_truncated_file_is_a_data_error(tmp_path):
+    write_idx(tmp_path / "a.gz", np.zeros((3, 4), np.uint8))
+    raw = gzip.decompress((tmp_path / "a.gz").read_bytes())
+    (tmp_path / "b").write_bytes(raw[:-2])
+    with pytest.raises(DataError, match="header says"):
+        read_idx(tmp_path / "b")
+    (tmp_path / "c").write_bytes(b"\x01\x02\x03\x04")
+    with pytest.raises(DataError, match="magic"):
+        read_idx(tmp_path / "c")
+
+
+def test_missing_dataset_says_how_to_install(tmp_path):
+    with pytest.raises(DataError, match="apt-get install -y dataset-fashion-mnist") as err:
+        load_fashion_mnist(tmp_path / "nowhere")
+    assert "data.path" in str(err.value)

@@ -1,0 +1,115 @@
+"""A small NALSM end to end on generated idx files, through the command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neurosim.cli import main
+from neurosim.config import load_config, load_config_text
+from neurosim.reservoir.readout import l1_features, train_ridge
+from neurosim.reservoir.results import load_features, load_summary
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+from test_fashion_mnist import write_idx  # noqa: E402
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+SMALL = """
+task: lsm_classification
+name: small
+threads: 2
+data: {{path: {path}, train: 400, validation: 100, test: 150}}
+liquid: {{size: 125, grid: [5, 5, 5]}}
+protocol: {{init_samples: 100, sample_duration: 100 ms}}
+readout: {{epochs: 25}}
+branching: {{samples: 10}}
+output: {{dir: {out}}}
+"""
+
+
+def make_images(n, rng, templates):
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    noise = rng.random((n, 28, 28)) < 0.05
+    images = np.where(templates[labels] ^ noise, rng.integers(120, 256, (n, 28, 28)), 0)
+    return images.astype(np.uint8), labels
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """Ten classes, each a fixed random pattern of bright pixels, with 5 % pixel noise."""
+    folder = tmp_path_factory.mktemp("fmnist")
+    rng = np.random.default_rng(0)
+    templates = rng.random((10, 28, 28)) < 0.15
+    for stem, n in (("train", 600), ("t10k", 150)):
+        images, labels = make_images(n, rng, templates)
+        write_idx(folder / f"{stem}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", labels)
+    return folder
+
+
+def test_small_nalsm_learns_above_chance(dataset, tmp_path, capsys):
+    cfg_file = tmp_path / "small.yaml"
+    cfg_file.write_text(SMALL.format(path=dataset, out=tmp_path / "out"))
+    assert main(["run", str(cfg_file), "-q"]) == 0
+    assert main(["run", str(cfg_file), "--no-plot", "-o", str(tmp_path / "r2.h5")]) == 0
+    text = capsys.readouterr().out
+    for needle in ("test accuracy", "branching factor", "wall time", "result:", "samples/s"):
+        assert needle in text
+    summary = load_summary(tmp_path / "out" / "small.h5")
+    assert summary["softmax_test"] > 0.5 and summary["ridge_test"] > 0.5  # chance: 0.1
+    assert np.isfinite(summary["branching_factor"]) and summary["branching_factor"] > 0
+    assert (tmp_path / "out" / "small.png").is_file()
+    # Same seed, same features; and the readout retrains from the file alone.
+    a, b = load_features(tmp_path / "out" / "small.h5"), load_features(tmp_path / "r2.h5")
+    for split in ("train", "validation", "test"):
+        np.testing.assert_array_equal(a[split].counts, b[split].counts)
+    xy = [(l1_features(a[s].counts), a[s].labels) for s in ("train", "validation", "test")]
+    again = train_ridge(*xy, alphas=[summary["ridge_alpha"]])
+    assert again.test_accuracy == pytest.approx(summary["ridge_test"])
+
+
+def test_same_features_for_any_thread_count(dataset):
+    from neurosim.config import dump_config
+    from neurosim.reservoir.pipeline import run_lsm
+
+    cfg = load_config_text(SMALL.format(path=dataset, out="x"), overrides=[
+        "data.train=40", "data.validation=20", "data.test=20", "readout.epochs=1",
+        "protocol.init_samples=30"])
+    one = run_lsm(cfg, dump_config(cfg), progress=False, threads=1)
+    two = run_lsm(cfg, dump_config(cfg), progress=False, threads=2)
+    np.testing.assert_array_equal(one.features["test"].counts, two.features["test"].counts)
+    np.testing.assert_array_equal(one.w_ini, two.w_ini)
+
+
+@pytest.mark.parametrize("name", ["nalsm_fashion", "nalsm1000_fashion", "nalsm8000_fashion",
+                                  "lsm_fashion", "lsm_stdp_fashion"])
+def test_builtin_lsm_configs_validate(name):
+    cfg = load_config(CONFIGS / f"{name}.yaml")
+    assert cfg.task == "lsm_classification" and cfg.description
+    assert cfg.liquid.size == int(np.prod(cfg.liquid.grid))
+
+
+def test_missing_dataset_is_one_clear_error(tmp_path, capsys):
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text(SMALL.format(path=tmp_path / "absent", out=tmp_path))
+    assert main(["run", str(cfg_file), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "apt-get install -y dataset-fashion-mnist" in err
+    assert not list(tmp_path.glob("*.h5"))
+
+
+@pytest.mark.parametrize("override,message", [
+    ("liquid.size=8000", "liquid.grid: 10x10x10 = 1000 neurons does not match liquid.size = 8000"),
+    ("liquid.length_scale=-3", "liquid.length_scale: Input should be greater than 0"),
+    ("protocol.sample_duration=250.5 ms", "protocol.sample_duration: 250.5 ms is not a whole"),
+    ("task=lsm_regression", "task: unknown task 'lsm_regression'"),
+    ("liquid.lambda=3", "liquid.lambda: unknown key"),
+])
+def test_bad_configs_name_the_key(override, message, capsys):
+    assert main(["validate", str(CONFIGS / "nalsm_fashion.yaml"), "--set", override]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("error:") == 1
