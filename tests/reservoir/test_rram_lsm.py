@@ -144,3 +144,14 @@ def test_bad_config_names_the_key(text, message):
 def test_crossbar_section_keeps_random_device_mode():
     cfg = load_config_text("task: rram_lsm\ncrossbar: {read_noise: 0.01}", "x")
     assert cfg.crossbar.mode == "random_device" and cfg.crossbar.read_noise == 0.01
+
+
+def test_builtin_config_validates_and_round_trips():
+    from pathlib import Path
+
+    from neurosim.config import dump_config, load_config
+
+    cfg = load_config(Path(__file__).resolve().parents[2] / "configs" / "rram_lsm.yaml")
+    assert (cfg.liquid.neurons, cfg.encoder.steps, cfg.encoder.n_inputs) == (200, 50, 256)
+    assert (cfg.liquid.decay, cfg.liquid.threshold, cfg.crossbar.mode) == (0.9, 5.0, "random_device")
+    assert load_config_text(dump_config(cfg), cfg.name) == cfg
