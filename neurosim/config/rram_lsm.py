@@ -143,8 +143,9 @@ class RRAMLSMConfig(StrictModel):
         if abs(ms - round(ms)) > 1e-6 or round(ms) < 1:
             problems.append((("encoder", "saccade"), f"{ms:g} ms is not a whole number of ms"))
         elif self.encoder.steps > 3 * round(ms):
-            problems.append((("encoder", "steps"), f"{self.encoder.steps} bins for "
-                                                   f"{3 * round(ms)} ms of events (at most one per ms)"))
+            problems.append((("encoder", "steps"),
+                             f"{self.encoder.steps} bins for {3 * round(ms)} ms of events "
+                             "(at most one per ms)"))
         if problems:
             raise problems_error(problems)
         return self

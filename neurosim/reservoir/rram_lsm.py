@@ -19,7 +19,11 @@ recurrent ones. Each step (the paper's discrete-time LIF, reset to 0)::
     v_t = decay * v_{t-1} * (1 - s_{t-1}) + I_t
     s_t = v_t > threshold
 
-The features of a sample are its spike counts over all steps.
+The features of a sample are its spike counts over all steps. The paper's
+public scripts (github.com/MrLinNing/MemristorLSM) give the sizes 256-200-10,
+50 steps, decay 0.9, threshold 5 and a searched weight constant, but not the
+liquid's model file: the reset to 0 above (the usual ``decay v (1 - s)`` form
+of that group's LIF) and dense input and recurrent matrices are assumptions.
 """
 
 from __future__ import annotations
@@ -72,8 +76,10 @@ def image_frames(image: np.ndarray, enc: EncoderSection) -> np.ndarray:
 
 def _frames_chunk(args) -> np.ndarray:
     images, enc = args
-    return np.stack([image_frames(im, enc) for im in images]) if len(images) else \
-        np.zeros((0, enc.steps, enc.n_inputs), bool)
+    frames = np.zeros((len(images), enc.steps, enc.n_inputs), bool)
+    for k, image in enumerate(images):
+        frames[k] = image_frames(image, enc)
+    return frames
 
 
 def encode_images(images: np.ndarray, enc: EncoderSection, workers: int = 1) -> np.ndarray:

@@ -180,7 +180,8 @@ def summary(cfg: RRAMLSMConfig, result: RRAMLSMResult, path: Path) -> str:
         f"  {'test accuracy':<22}{'software':>10}{'crossbar':>10}",
         f"  {'softmax':<22}{100 * sw.softmax.test_accuracy:>9.2f}%"
         f"{100 * xb.softmax.test_accuracy:>9.2f}%",
-        f"  {'ridge':<22}{100 * sw.ridge.test_accuracy:>9.2f}%{100 * xb.ridge.test_accuracy:>9.2f}%",
+        f"  {'ridge':<22}{100 * sw.ridge.test_accuracy:>9.2f}%"
+        f"{100 * xb.ridge.test_accuracy:>9.2f}%",
         f"  {'spikes/neuron/step':<22}{sw.mean_rate:>10.3f}{xb.mean_rate:>10.3f}",
         f"  encoding {t['encode_s']:.1f} s, software liquid+readout {t['software_s']:.1f} s, "
         f"crossbar liquid+readout {t['crossbar_s']:.1f} s",
