@@ -24,6 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from neurosim.config.lsm import LSMConfig
+from neurosim.config.rram_lsm import RRAMLSMConfig
 from neurosim.config.schema import RunConfig, error_reason
 from neurosim.errors import ConfigError
 
@@ -167,7 +168,7 @@ def format_validation_error(err: ValidationError, label: str) -> str:
 
 
 #: Config kinds other than a plain simulation run, by their top-level ``task`` key.
-TASK_SCHEMAS: dict[str, type] = {"lsm_classification": LSMConfig}
+TASK_SCHEMAS: dict[str, type] = {"lsm_classification": LSMConfig, "rram_lsm": RRAMLSMConfig}
 
 
 def schema_for(raw: Mapping[str, Any], label: str = "'run'") -> type:
