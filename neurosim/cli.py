@@ -62,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     _add_config_args(metrics)
     metrics.add_argument("--metric", action="append", metavar="NAME",
                          help="branching_factor, kernel_rank, separation, memory_capacity or "
-                              "lyapunov (repeatable; default: all the target supports)")
+                              "lyapunov (repeatable); default: the first three for a result "
+                              "file, branching_factor, memory_capacity and lyapunov for a config")
+    metrics.add_argument("--values", type=_positive_int, default=3000,
+                         help="random input values of the liquid drive (5 steps each)")
     metrics.add_argument("--json", help="also write the numbers to this JSON file")
     return parser
 
@@ -199,11 +202,12 @@ def _metrics(args) -> int:
     import json
 
     from neurosim.io import check_writable
-    from neurosim.reservoir.measure import format_table, load_target, measure
+    from neurosim.reservoir.measure import DriveSettings, format_table, load_target, measure
 
     if args.json:
         check_writable(Path(args.json))
-    res = measure(load_target(args.config, args.overrides), args.metric)
+    res = measure(load_target(args.config, args.overrides), args.metric,
+                  DriveSettings(values=args.values))
     print(format_table(res))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

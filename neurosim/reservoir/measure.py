@@ -58,6 +58,7 @@ from neurosim.reservoir.simulate import Dynamics
 FEATURE_METRICS = ("branching_factor", "kernel_rank", "separation")
 DRIVE_METRICS = ("memory_capacity", "lyapunov")
 METRICS = FEATURE_METRICS + DRIVE_METRICS
+EXPIRED = 1e-3
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class DriveSettings:
     tau_filter: float = 20.0
     max_delay: int = 30
     washout: int = 100
-    ridge: float = 1e-4
+    ridges: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
     trials: int = 10
     horizon: int = 50
     #: relative singular-value tolerance of the kernel rank (noisy spike counts)
@@ -171,11 +172,27 @@ def filter_states(raster: np.ndarray, tau: float) -> np.ndarray:
 
 
 def liquid_memory_capacity(raster: np.ndarray, u: np.ndarray,
-                           settings: DriveSettings) -> MemoryCapacity:
-    """Memory capacity of the filtered ``raster`` read at the end of each held value of ``u``."""
+                           settings: DriveSettings) -> tuple[MemoryCapacity, float]:
+    """Memory capacity of the filtered ``raster`` read at the end of each held value of ``u``.
+
+    The ridge penalty is chosen from ``settings.ridges`` by the capacity it
+    gives within the training half alone (its own train/test split); the test
+    half is scored once, with the chosen penalty. Returns ``(capacity, ridge)``.
+    """
     states = filter_states(raster, settings.tau_filter)[settings.hold - 1 :: settings.hold]
-    return memory_capacity(states, u, settings.max_delay, washout=settings.washout,
-                           ridge=settings.ridge)
+    # Traces older than ~7 tau count as expired: a neuron that fell silent keeps a
+    # vanishing, nearly constant trace whose z-score (ridge_fit standardises with
+    # the training rows) would explode if it fires again in the test rows.
+    states[states < EXPIRED] = 0.0
+    start = max(settings.washout, settings.max_delay)
+    cut = start + (states.shape[0] - start) // 2
+
+    def mc(rows: int, ridge: float) -> MemoryCapacity:
+        return memory_capacity(states[:rows], u[:rows], settings.max_delay,
+                               washout=settings.washout, ridge=ridge)
+
+    ridge = max(settings.ridges, key=lambda r: mc(cut, r).total)
+    return mc(states.shape[0], ridge), ridge
 
 
 def liquid_lyapunov(liquid: Liquid, weights: np.ndarray, dyn: Dynamics, in_ptr: np.ndarray,
@@ -294,9 +311,9 @@ def measure(target: Target, metrics: Iterable[str] | None = None,
                                  margin=cfg.steps(cfg.branching.margin))
         out["branching_factor"] = _mean_sd(sigma)
     if "memory_capacity" in wanted:
-        mc = liquid_memory_capacity(raster, u, settings)
+        mc, ridge = liquid_memory_capacity(raster, u, settings)
         out["memory_capacity"] = {"total": mc.total, "per_delay": mc.per_delay.tolist(),
-                                  "max_delay": settings.max_delay}
+                                  "max_delay": settings.max_delay, "ridge": ridge}
     if "lyapunov" in wanted:
         ly = liquid_lyapunov(target.liquid, target.weights, dyn, in_ptr, in_idx, raster, settings,
                              rng_twin)
@@ -325,7 +342,8 @@ def format_table(res: dict) -> str:
                      f"{d['weights']} weights, liquid {d['liquid_rate_hz']:.1f} Hz")
     if "memory_capacity" in res:
         m = res["memory_capacity"]
-        lines.append(f"  memory capacity    {m['total']:.3f} (delays 0..{m['max_delay']} values)")
+        lines.append(f"  memory capacity    {m['total']:.3f} (delays 0..{m['max_delay']} values, "
+                     f"ridge {m['ridge']:g})")
     if "lyapunov" in res:
         ly = res["lyapunov"]
         lines.append(f"  Lyapunov exponent  {ly['per_ms']:.4f} /ms (floor "

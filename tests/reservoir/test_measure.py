@@ -69,14 +69,20 @@ def test_memory_capacity_of_the_driven_liquid(tiny):
     dyn, rng = dynamics(tiny.cfg), np.random.default_rng(3)
     u, ptr, idx = scalar_drive(tiny.liquid.spec.n_inputs, SMALL, rng)
     raster = drive_liquid(tiny.liquid, tiny.weights, dyn, ptr, idx, u.size * SMALL.hold)
-    mc = liquid_memory_capacity(raster, u, SMALL)
-    # the states read by hand: filter, then the last step of every held value
+    mc, ridge = liquid_memory_capacity(raster, u, SMALL)
+    # by hand: filter, read the last step of every held value, expire old traces,
+    # pick the ridge on the training half, score the whole series with it
     states = filter_states(raster, SMALL.tau_filter)[np.arange(1, u.size + 1) * SMALL.hold - 1]
-    expect = memory_capacity(states, u, SMALL.max_delay, washout=SMALL.washout, ridge=SMALL.ridge)
+    states[states < 1e-3] = 0.0
+    cut = SMALL.washout + (u.size - SMALL.washout) // 2
+    inner = [memory_capacity(states[:cut], u[:cut], SMALL.max_delay, washout=SMALL.washout,
+                             ridge=r).total for r in SMALL.ridges]
+    assert ridge == SMALL.ridges[int(np.argmax(inner))]
+    expect = memory_capacity(states, u, SMALL.max_delay, washout=SMALL.washout, ridge=ridge)
     assert mc.total == pytest.approx(expect.total, rel=1e-12)
     # the input is held, so the reconstruction of u at delay 1 (the value the
     # liquid has fully seen) is far above an independent sequence's
-    control = liquid_memory_capacity(raster, rng.random(u.size), SMALL)
+    control, _ = liquid_memory_capacity(raster, rng.random(u.size), SMALL)
     assert mc.per_delay[1] > 0.2 and mc.per_delay[1] > 10 * control.per_delay[1]
 
 
@@ -145,12 +151,12 @@ def test_config_through_cli(tmp_path, capsys):
     cfg.write_text(TINY)
     out = tmp_path / "m.json"
     args = ["metrics", str(cfg), "--set", "seed=2", "--metric", "memory_capacity",
-            "--metric", "branching_factor", "--json", str(out)]
+            "--metric", "branching_factor", "--values", "600", "--json", str(out)]
     assert main(args) == 0
     assert "memory capacity" in capsys.readouterr().out
     res = json.loads(out.read_text())
     assert 0 < res["memory_capacity"]["total"] <= res["memory_capacity"]["max_delay"] + 1
-    assert res["branching_factor"]["samples"] == 150  # 15,000 steps in 100 ms samples
+    assert res["branching_factor"]["samples"] == 30  # 600 values x 5 steps in 100 ms samples
     assert main(args) == 0 and json.loads(out.read_text()) == res  # same seed, same numbers
 
 
