@@ -272,12 +272,19 @@ def _mean_sd(values: np.ndarray) -> dict:
 
 def measure(target: Target, metrics: Iterable[str] | None = None,
             settings: DriveSettings = DriveSettings()) -> dict:
-    """The requested metrics (default: all a target supports) as a JSON-ready dict."""
+    """The requested metrics as a JSON-ready dict.
+
+    Default: branching factor, kernel rank and separation for a result file;
+    branching factor (of the driven liquid, in ``sample_duration`` segments),
+    memory capacity and Lyapunov estimate for a config. A result file gives the
+    drive metrics too when asked, with its ``W_ini``.
+    """
     default = FEATURE_METRICS if target.is_result else ("branching_factor",) + DRIVE_METRICS
     wanted = list(metrics) if metrics else list(default)
     unknown = [m for m in wanted if m not in METRICS]
     if unknown:
-        raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+        raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; "
+                          f"choose from {', '.join(METRICS)}")
     if not target.is_result and {"kernel_rank", "separation"} & set(wanted):
         raise ConfigError("kernel_rank and separation need the test features of an LSM result "
                           "file; run the config first ('neurosim run')")
@@ -298,7 +305,8 @@ def measure(target: Target, metrics: Iterable[str] | None = None,
     rng_drive, rng_twin = (np.random.default_rng(s)
                            for s in np.random.SeedSequence(cfg.seed).spawn(6)[5].spawn(2))
     u, in_ptr, in_idx = scalar_drive(target.liquid.spec.n_inputs, settings, rng_drive)
-    raster = drive_liquid(target.liquid, target.weights, dyn, in_ptr, in_idx, u.size * settings.hold)
+    steps = u.size * settings.hold
+    raster = drive_liquid(target.liquid, target.weights, dyn, in_ptr, in_idx, steps)
     out["drive"] = {"steps": int(raster.shape[0]), "dt_ms": cfg.protocol.dt * 1e3,
                     "weights": "W_ini" if target.is_result else "initial",
                     "liquid_rate_hz": float(raster.mean() / cfg.protocol.dt),
@@ -317,8 +325,10 @@ def measure(target: Target, metrics: Iterable[str] | None = None,
     if "lyapunov" in wanted:
         ly = liquid_lyapunov(target.liquid, target.weights, dyn, in_ptr, in_idx, raster, settings,
                              rng_twin)
-        out["lyapunov"] = {"per_step": ly.exponent, "per_ms": ly.exponent / (cfg.protocol.dt * 1e3),
-                           "floor_per_step": ly.floor, "unchanged_fraction": ly.unchanged,
+        ms = cfg.protocol.dt * 1e3
+        out["lyapunov"] = {"per_step": ly.exponent, "per_ms": ly.exponent / ms,
+                           "floor_per_step": ly.floor, "floor_per_ms": ly.floor / ms,
+                           "unchanged_fraction": ly.unchanged,
                            "horizon": settings.horizon, "trials": settings.trials,
                            "divergence": ly.divergence.tolist()}
     return out
@@ -329,24 +339,26 @@ def format_table(res: dict) -> str:
     lines = [f"{res['target']}: {res['liquid_neurons']} liquid neurons"]
     if "branching_factor" in res:
         b = res["branching_factor"]
-        lines.append(f"  branching factor   {b['mean']:.3f} +- {b['sd']:.3f} ({b['samples']} samples)")
+        lines.append(f"  branching factor   {b['mean']:.3f} +- {b['sd']:.3f} "
+                     f"({b['samples']} samples)")
     if "kernel_rank" in res:
         k = res["kernel_rank"]
-        lines.append(f"  kernel rank        {k['rank']} of {min(k['samples'], res['liquid_neurons'])} "
+        full = min(k["samples"], res["liquid_neurons"])
+        lines.append(f"  kernel rank        {k['rank']} of {full} "
                      f"(test features, tol {k['tol']:g} x largest singular value)")
     if "separation" in res:
         lines.append(f"  separation         {res['separation']:.4g} (test features by label)")
     if "drive" in res:
         d = res["drive"]
-        lines.append(f"  drive              {d['steps']} steps, {d['values']} values x {d['hold']}, "
-                     f"{d['weights']} weights, liquid {d['liquid_rate_hz']:.1f} Hz")
+        lines.append(f"  drive              {d['steps']} steps ({d['values']} values x "
+                     f"{d['hold']}), {d['weights']} weights, liquid {d['liquid_rate_hz']:.1f} Hz")
     if "memory_capacity" in res:
         m = res["memory_capacity"]
         lines.append(f"  memory capacity    {m['total']:.3f} (delays 0..{m['max_delay']} values, "
                      f"ridge {m['ridge']:g})")
     if "lyapunov" in res:
         ly = res["lyapunov"]
-        lines.append(f"  Lyapunov exponent  {ly['per_ms']:.4f} /ms (floor "
-                     f"{ly['floor_per_step'] / res['drive']['dt_ms']:.4f} /ms; {ly['trials']} twins, {ly['horizon']} steps, "
+        lines.append(f"  Lyapunov exponent  {ly['per_ms']:.4f} /ms (floor {ly['floor_per_ms']:.4f} "
+                     f"/ms; {ly['trials']} twins, {ly['horizon']} steps, "
                      f"{100 * ly['unchanged_fraction']:.0f} % unchanged)")
     return "\n".join(lines)

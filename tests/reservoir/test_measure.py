@@ -114,7 +114,8 @@ def result_file(tmp_path_factory, tiny):
     labels = rng.integers(0, 4, 60).astype(np.uint8)
     centres = rng.integers(0, 6, (4, 125))
     counts = (centres[labels] + rng.poisson(1.0, (60, 125))).astype(np.uint16)
-    feats = {s: SplitFeatures(counts, labels, np.arange(60)) for s in ("train", "validation", "test")}
+    feats = {s: SplitFeatures(counts, labels, np.arange(60))
+             for s in ("train", "validation", "test")}
     ro = ReadoutResult(0.5, 0.5, 0.5, 0, {"test": np.zeros(1)}, 1e-3)
     branching = np.array([1.1, 1.3, np.nan, 1.2])
     result = LSMResult("tiny", dump_config(tiny.cfg), feats, ro, ro, branching,
