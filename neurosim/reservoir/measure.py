@@ -71,7 +71,7 @@ class DriveSettings:
     tau_filter: float = 20.0
     max_delay: int = 30
     washout: int = 100
-    ridges: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
+    ridges: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
     trials: int = 10
     horizon: int = 50
     #: relative singular-value tolerance of the kernel rank (noisy spike counts)
@@ -293,7 +293,8 @@ def measure(target: Target, metrics: Iterable[str] | None = None,
     if target.is_result:
         feats = l1_features(target.test_counts)
         if "branching_factor" in wanted:
-            out["branching_factor"] = _mean_sd(np.asarray(target.branching, np.float64))
+            out["branching_factor"] = {**_mean_sd(np.asarray(target.branching, np.float64)),
+                                       "source": "recorded test samples"}
         if "kernel_rank" in wanted:
             out["kernel_rank"] = {"rank": kernel_rank(feats, settings.rank_tol),
                                   "tol": settings.rank_tol, "samples": int(feats.shape[0])}
@@ -317,7 +318,7 @@ def measure(target: Target, metrics: Iterable[str] | None = None,
         sigma = branching_factor(segments, *target.liquid.liquid_adjacency(),
                                  window=cfg.steps(cfg.branching.window),
                                  margin=cfg.steps(cfg.branching.margin))
-        out["branching_factor"] = _mean_sd(sigma)
+        out["branching_factor"] = {**_mean_sd(sigma), "source": "driven liquid segments"}
     if "memory_capacity" in wanted:
         mc, ridge = liquid_memory_capacity(raster, u, settings)
         out["memory_capacity"] = {"total": mc.total, "per_delay": mc.per_delay.tolist(),
@@ -340,7 +341,7 @@ def format_table(res: dict) -> str:
     if "branching_factor" in res:
         b = res["branching_factor"]
         lines.append(f"  branching factor   {b['mean']:.3f} +- {b['sd']:.3f} "
-                     f"({b['samples']} samples)")
+                     f"({b['samples']} {b['source']})")
     if "kernel_rank" in res:
         k = res["kernel_rank"]
         full = min(k["samples"], res["liquid_neurons"])
