@@ -57,6 +57,16 @@ def _parser() -> argparse.ArgumentParser:
                         help="input samples the run covers (energy per sample = total / samples)")
     energy.add_argument("--plot", help="stacked-bar PNG path (default: <result>_energy.png)")
     energy.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+
+    metrics = sub.add_parser("metrics", help="reservoir metrics of an LSM result file or config")
+    _add_config_args(metrics)
+    metrics.add_argument("--metric", action="append", metavar="NAME",
+                         help="branching_factor, kernel_rank, separation, memory_capacity or "
+                              "lyapunov (repeatable); default: the first three for a result "
+                              "file, branching_factor, memory_capacity and lyapunov for a config")
+    metrics.add_argument("--values", type=_positive_int, default=3000,
+                         help="random input values of the liquid drive (5 steps each)")
+    metrics.add_argument("--json", help="also write the numbers to this JSON file")
     return parser
 
 
@@ -188,9 +198,28 @@ def _energy(args) -> int:
     return 0
 
 
+def _metrics(args) -> int:
+    import json
+
+    from neurosim.io import check_writable
+    from neurosim.reservoir.measure import DriveSettings, format_table, load_target, measure
+
+    if args.json:
+        check_writable(Path(args.json))
+    res = measure(load_target(args.config, args.overrides), args.metric,
+                  DriveSettings(values=args.values))
+    print(format_table(res))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(res, indent=1))
+        print(f"json:   {args.json}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "validate": _validate, "plot": _plot, "energy": _energy}
+    handlers = {"run": _run, "validate": _validate, "plot": _plot, "energy": _energy,
+                "metrics": _metrics}
     try:
         return handlers[args.command](args)
     except NeurosimError as err:
