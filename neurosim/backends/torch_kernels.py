@@ -90,17 +90,27 @@ def deliver_dense(syn, counts, weights) -> None:
         syn.add_(torch.bmm(counts.unsqueeze(1), weights).squeeze(1))
 
 
+def _take(x, i):
+    """``x[i]`` for a 1-D index (index_select: several times faster than ``[]`` on the CPU)."""
+    return x.index_select(0, i)
+
+
+def _take2(x, b, i):
+    """``x[b, i]`` of a contiguous ``(B, n)`` tensor, through its flat view."""
+    return x.reshape(-1).index_select(0, b * x.shape[1] + i)
+
+
 def row_synapses(indptr, rows):
     """Synapse ids of CSR ``rows``, row after row: returns ``(seg, idx)``.
 
     ``idx[e]`` is the ``e``-th synapse of the expansion and ``seg[e]`` the
     position in ``rows`` of the row it belongs to.  No Python loop.
     """
-    start = indptr[rows]
-    length = indptr[rows + 1] - start
+    start = _take(indptr, rows)
+    length = _take(indptr, rows + 1) - start
     # Event j of row r is synapse start[r] + (j - first event of r).
     seg = torch.repeat_interleave(length)
-    shift = (start - (torch.cumsum(length, 0) - length))[seg]
+    shift = _take(start - (torch.cumsum(length, 0) - length), seg)
     return seg, torch.arange(seg.numel(), device=seg.device) + shift
 
 
@@ -132,12 +142,13 @@ def deliver_events(syn_flat, counts, indptr, targets, weights, n_slots: int = 1,
         batch, group, pre = (x.repeat_interleave(times) for x in (batch, group, pre))
     rows = pre * n_slots if slots is None else pre * n_slots + slots[group]
     seg, idx = row_synapses(indptr, rows)
-    flat = targets[idx].long()
+    flat = _take(targets, idx).long()
+    sample = _take(batch, seg) if syn_flat.shape[0] > 1 or weights.dim() > 1 else None
     if syn_flat.shape[0] > 1:
-        flat += batch[seg] * syn_flat.shape[1]
-    values = weights[idx] if weights.dim() == 1 else weights[batch[seg], idx]
+        flat += sample * syn_flat.shape[1]
+    values = _take(weights, idx) if weights.dim() == 1 else _take2(weights, sample, idx)
     if scale is not None:
-        values = (values * scale[batch, pre][seg]).to(syn_flat.dtype)
+        values = (values * _take(scale[batch, pre], seg)).to(syn_flat.dtype)
     syn_flat.view(-1).index_add_(0, flat, values)
     return torch.tensor(seg.numel(), device=seg.device)
 
@@ -192,11 +203,13 @@ def stdp_events(w, spikes, trace, pre_ptr, post, in_ptr, in_syn, in_pre, exc_lik
                 a_plus, a_minus, n_post: int) -> None:
     """Trace STDP on CSR synapses, on spike events only, in place (per-sample weights).
 
-    ``w``: ``(B, S)``, one weight copy per sample, synapses in CSR order by
-    presynaptic neuron (``pre_ptr``, ``post``) with a CSC index over the same
-    ids (``in_ptr``, ``in_syn``, ``in_pre``) for the ``n_post`` postsynaptic
-    neurons.  ``spikes``/``trace``: ``(B, n)``, the traces of the previous
-    step.  Each spike of ``j`` changes (sign swapped for inhibitory ``pre``)::
+    ``w``: ``(B, S + 1)``, one weight copy per sample, synapses in CSR order
+    by presynaptic neuron (``pre_ptr``, ``post``) with a CSC index over the
+    same ids (``in_ptr``, ``in_syn``, ``in_pre``) for the ``n_post``
+    postsynaptic neurons; the last column is scratch space (written, never
+    read as a synapse).  ``spikes``/``trace``: ``(B, n)``, the traces of the
+    previous step.  Each spike of ``j`` changes (sign swapped for inhibitory
+    ``pre``)::
 
         its incoming synapses (as post):  dw = +a_plus  * x_pre
         its outgoing synapses (as pre):   dw = -a_minus * x_post
@@ -209,39 +222,40 @@ def stdp_events(w, spikes, trace, pre_ptr, post, in_ptr, in_syn, in_pre, exc_lik
     first, and the clip between them is the only place order shows.  Increments
     are computed in the wider of float64 and ``w``'s dtype, then stored.
     """
-    n_syn = w.shape[1]
+    n_syn = w.shape[1] - 1
     wide = torch.promote_types(w.dtype, torch.float64)
     a_minus = a_minus.to(wide)
     x = trace.to(wide)
     # As post: incoming synapses of the spiking postsynaptic neurons.
     b_post, j_post = torch.nonzero(spikes[:, :n_post], as_tuple=True)
     seg, q = row_synapses(in_ptr, j_post)
-    b1, s1, p1, j1 = b_post[seg], in_syn[q], in_pre[q].long(), j_post[seg]
-    lr1 = torch.where(exc_like[p1], torch.full_like(a_minus[b1], a_plus), -a_minus[b1])
-    d1 = lr1 * x[b1, p1]
-    both1 = spikes[b1, p1]
-    first1 = j1 < p1
+    b1, s1, p1, j1 = _take(b_post, seg), _take(in_syn, q), _take(in_pre, q), _take(j_post, seg)
+    d1 = torch.where(_take(exc_like, p1), a_plus, -_take(a_minus, b1)) * _take2(x, b1, p1)
     # As pre: outgoing synapses of every spiking neuron.
     b_pre, j_pre = torch.nonzero(spikes, as_tuple=True)
     seg, s2 = row_synapses(pre_ptr, j_pre)
-    b2, p2, q2 = b_pre[seg], j_pre[seg], post[s2].long()
-    lr2 = torch.where(exc_like[p2], -a_minus[b2], torch.full_like(a_minus[b2], a_plus))
-    d2 = lr2 * x[b2, q2]
-    both2 = spikes[b2, q2]
-    first2 = p2 < q2
-    flat_w = w.view(-1)
-    ids = torch.cat((b1 * n_syn + s1, b2 * n_syn + s2))
+    b2, p2, q2 = _take(b_pre, seg), _take(j_pre, seg), _take(post, s2)
+    d2 = torch.where(_take(exc_like, p2), -_take(a_minus, b2), a_plus) * _take2(x, b2, q2)
+    # A synapse with both ends spiking: its second update (higher-numbered end).
+    second = torch.cat(((j1 > p1) & _take2(spikes, b1, p1), (p2 > q2) & _take2(spikes, b2, q2)))
+    batch = torch.cat((b1, b2))
+    ids = batch * (n_syn + 1) + torch.cat((s1, s2))
     delta = torch.cat((d1, d2))
     pre = torch.cat((p1, p2))
-    both = torch.cat((both1, both2))
-    first = torch.cat((first1, first2))
-    # Every synapse appears once per phase: the scatter has no duplicates.
-    for phase in (~both | first, both & ~first):
-        k = ids[phase]
-        pk = pre[phase]
-        new = torch.minimum(torch.maximum(flat_w[k].to(wide) + delta[phase], w_lo[pk].to(wide)),
-                            w_hi[pk].to(wide))
-        flat_w[k] = new.to(w.dtype)
+    flat_w = w.view(-1)
+    lo, hi = w_lo.to(wide), w_hi.to(wide)
+
+    def update(k, d, p):
+        return torch.minimum(torch.maximum(_take(flat_w, k).to(wide) + d, _take(lo, p)),
+                             _take(hi, p)).to(w.dtype)
+
+    # First updates: every synapse once (second updates go to the scratch
+    # column, so the scatter has no duplicate synapse); then the few seconds.
+    scratch = batch * (n_syn + 1) + n_syn
+    flat_w.index_copy_(0, torch.where(second, scratch, ids), update(ids, delta, pre))
+    rest = torch.nonzero(second).squeeze(1)
+    k = _take(ids, rest)
+    flat_w.index_copy_(0, k, update(k, _take(delta, rest), _take(pre, rest)))
 
 
 _GOLDEN = 0x9E3779B97F4A7C15

@@ -51,15 +51,28 @@ class TorchLiquidSimulator(LiquidSimulator):
     batch:
         Samples advanced together (the tensors' leading dimension).
     dtype:
-        ``torch.float32`` (default) or ``torch.float64`` (numba-exact spikes).
+        ``torch.float32`` (default) or ``torch.float64``.
+    synapses:
+        ``"events"``: each spike walks its CSR row (cost per synaptic event;
+        in float64 the numba kernel's spikes bit for bit); ``"dense"``: fixed
+        weights as one dense matrix, each step one product of the scaled spike
+        vectors through it (cost ``B x n_total x n_liquid`` per step, summed in
+        a different order); ``"auto"``: dense for fixed weights, events for
+        plastic rules (each sample's weight copy stays CSR).
     """
 
     def __init__(self, liquid, dynamics, seed: int, threads: int = 1, device: str = "cpu",
-                 batch: int = 256, dtype: torch.dtype = torch.float32) -> None:
+                 batch: int = 64, dtype: torch.dtype = torch.float32,
+                 synapses: str = "auto") -> None:
         super().__init__(liquid, dynamics, seed, threads)
+        if synapses not in ("auto", "events", "dense"):
+            raise ValueError(f"synapses must be auto, events or dense, got {synapses!r}")
+        if synapses == "dense" and dynamics.rule != "none":
+            raise ValueError("dense synapses need fixed weights (rule none)")
         self.device = torch_device(device)
         self.batch = int(batch)
         self.dtype = dtype
+        self.dense = synapses == "dense" or (synapses == "auto" and dynamics.rule == "none")
         dev = self.device
 
         def tensor(a, dt=None):
@@ -74,6 +87,7 @@ class TorchLiquidSimulator(LiquidSimulator):
         self._exc_like = tensor(self._exc_like, torch.bool)
         self._w_lo = tensor(lq.w_lo)
         self._w_hi = tensor(lq.w_hi)
+        self._fan_out = tensor(np.diff(lq.pre_ptr), torch.int64)
 
     def run(self, probs: np.ndarray, ids: np.ndarray, steps: int,
             record: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, int]:
@@ -117,8 +131,11 @@ class TorchLiquidSimulator(LiquidSimulator):
         release = torch.tensor([1.0 - syn_decay ** d for d in range(steps + int(t_last0) + 1)],
                                dtype=torch.float64, device=dev)
         w = torch.as_tensor(self.weights, device=dev).to(dtype)
-        if mode != FIXED:
-            w = w.expand(b, -1).contiguous()
+        if self.dense:
+            w_dense = torch.zeros((n_total, n_liq), dtype=dtype, device=dev)
+            w_dense[torch.as_tensor(lq.pre(), device=dev).long(), self._post] = w
+        elif mode != FIXED:  # a copy per sample, and stdp_events' scratch column
+            w = torch.cat((w, w.new_zeros(1))).expand(b, -1).contiguous()
         v = torch.zeros((b, n_total), dtype=dtype, device=dev)
         until = torch.zeros((b, n_total), dtype=torch.int64, device=dev)
         last = torch.full((b, n_total), -int(t_last0), dtype=torch.int64, device=dev)
@@ -137,8 +154,12 @@ class TorchLiquidSimulator(LiquidSimulator):
             counts += liquid_spikes
             if len(rec):
                 raster[:, t] = liquid_spikes[rec]
-            events += tk.deliver_events(cur, spikes, self._pre_ptr, self._post, w,
-                                        scale=release[t - last])
+            if self.dense:
+                tk.deliver_dense(cur, (spikes * release[t - last]).to(dtype), w_dense)
+                events += (spikes * self._fan_out).sum()
+            else:
+                events += tk.deliver_events(cur, spikes, self._pre_ptr, self._post, w,
+                                            scale=release[t - last])
             last.masked_fill_(spikes, t)
             v_liq, v_in = v[:, :n_liq], v[:, n_liq:]
             v_liq.copy_(v_liq * v_keep + cur * inv_tau_u)
