@@ -84,7 +84,7 @@ class TorchLiquidSimulator(LiquidSimulator):
         self._in_ptr = tensor(lq.in_ptr, torch.int64)
         self._in_syn = tensor(lq.in_syn, torch.int64)
         self._in_pre = tensor(lq.in_pre, torch.int64)
-        self._exc_like = tensor(self._exc_like, torch.bool)
+        self._exc_like_t = tensor(self._exc_like, torch.bool)
         self._w_lo = tensor(lq.w_lo)
         self._w_hi = tensor(lq.w_hi)
         self._fan_out = tensor(np.diff(lq.pre_ptr), torch.int64)
@@ -170,7 +170,7 @@ class TorchLiquidSimulator(LiquidSimulator):
             if mode == FIXED:
                 continue
             tk.stdp_events(w, spikes, trace, self._pre_ptr, self._post, self._in_ptr,
-                           self._in_syn, self._in_pre, self._exc_like, self._w_lo, self._w_hi,
+                           self._in_syn, self._in_pre, self._exc_like_t, self._w_lo, self._w_hi,
                            a_plus, a_minus, n_liq)
             tk.trace_step(trace, spikes, tr_decay, tr_inc)
             if mode == ASTRO_STDP:

@@ -171,3 +171,16 @@ def test_cuda_without_a_gpu_is_one_clear_error(liquid):
 def test_unknown_backend_names_the_key(dataset):  # noqa: F811
     with pytest.raises(ConfigError, match="backend"):
         load_config_text(SMALL.format(path=dataset, out="x"), overrides=["backend=gpu"])
+
+
+def test_nalsm_protocol_initialises_on_cpu_then_runs_on_torch(dataset):  # noqa: F811
+    over = ["data.train=20", "data.validation=10", "data.test=10", "readout.epochs=1",
+            "protocol.init_samples=20", "branching.samples=2", "threads=1"]
+    runs = {}
+    for backend in ("cpu", "torch"):
+        cfg = load_config_text(SMALL.format(path=dataset, out="x"),
+                               overrides=over + [f"backend={backend}"])
+        runs[backend] = run_lsm(cfg, dump_config(cfg), progress=False)
+    np.testing.assert_array_equal(runs["cpu"].w_ini, runs["torch"].w_ini)
+    same = np.mean(runs["cpu"].features["test"].counts == runs["torch"].features["test"].counts)
+    assert same >= 0.99
