@@ -51,7 +51,8 @@ def speed(cfg, args, data) -> dict:
     train, test = data["train"], data["test"]
     if dyn.rule != "none" and args.init:
         probs = normalise_images(train.images[: args.init], l1_peak(train.images))
-        cpu.initialise(probs, (1 << 40) + np.arange(args.init), cfg.steps(cfg.protocol.init_duration))
+        cpu.initialise(probs, (1 << 40) + np.arange(args.init),
+                       cfg.steps(cfg.protocol.init_duration))
     gpu = TorchLiquidSimulator(liquid, dyn, seed=1, threads=args.torch_threads, device=args.device,
                                batch=args.batch)
     gpu.weights = cpu.weights.copy()

@@ -51,7 +51,7 @@ def probs():
 
 
 def numba_float64(liquid, dyn, probs, ids, steps):
-    """Counts from the numba kernel run on float64 arrays, sample by sample from the initial weights."""
+    """Counts of the numba kernel on float64 arrays, each sample from the initial weights."""
     ptr, idx = active_inputs(probs)
     keys = sample_keys(SEED, ids)
     n, n_total = liquid.n_liquid, liquid.n_total
@@ -64,7 +64,8 @@ def numba_float64(liquid, dyn, probs, ids, steps):
             probs[s], idx[ptr[s]:ptr[s + 1]], keys[s], steps, dyn.neuron_tuple(),
             dyn.plastic_tuple(), dyn.lr_decay, np.zeros(n_total), np.zeros(n_total, np.int32),
             np.zeros(n_total, np.int64), np.zeros(n), np.zeros(n_total),
-            np.zeros(n_total, np.int32), np.zeros(784, np.int32), counts, np.zeros((0, 0), np.uint8))
+            np.zeros(n_total, np.int32), np.zeros(784, np.int32), counts,
+            np.zeros((0, 0), np.uint8))
         out.append(counts)
     return np.array(out)
 
