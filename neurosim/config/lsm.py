@@ -194,7 +194,16 @@ class LSMConfig(StrictModel):
     seed: int = Field(default=0, ge=0)
     """Root seed of every random draw."""
     threads: int = Field(default=1, ge=1)
-    """Samples simulated in parallel."""
+    """Samples simulated in parallel (torch: intra-op threads)."""
+    backend: Literal["cpu", "torch"] = "cpu"
+    """Per-sample phase: cpu (numba kernels) or torch (``torch_batch``
+    samples advanced at once on tensors; the initialisation stays on cpu).
+    Both draw the same input spikes."""
+    device: Literal["cpu", "cuda"] = "cpu"
+    """Device of the torch backend."""
+    torch_batch: int = Field(default=64, ge=1)
+    """Samples the torch backend advances at once (each with its own weight
+    copy under plasticity); results do not depend on it."""
     data: DataSection = DataSection()
     encoder: EncoderSection = EncoderSection()
     liquid: LiquidSection = LiquidSection()

@@ -97,7 +97,12 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     rng_split, rng_init = np.random.default_rng(seeds[1]), np.random.default_rng(seeds[2])
     input_seed = int(seeds[3].generate_state(1)[0])
     liquid = build_liquid(liquid_spec(cfg), seeds[0]) if liquid is None else liquid
-    sim = LiquidSimulator(liquid, dynamics(cfg), input_seed, threads or cfg.threads)
+    if cfg.backend == "torch":  # imported here: torch loads only when asked for
+        from neurosim.reservoir.torch_simulate import TorchLiquidSimulator
+        sim = TorchLiquidSimulator(liquid, dynamics(cfg), input_seed, threads or cfg.threads,
+                                   device=cfg.device, batch=cfg.torch_batch)
+    else:
+        sim = LiquidSimulator(liquid, dynamics(cfg), input_seed, threads or cfg.threads)
 
     train_img, test_img = data["train"], data["test"]
     peaks = {"train": l1_peak(train_img.images), "test": l1_peak(test_img.images)}

@@ -185,3 +185,46 @@ def test_astrocyte_follows_its_difference_equation():
                               bias, tau)
         ref = ref + (w_astro * (liquid[t].sum(1) - inputs[t].sum(1)) + bias - ref) / tau
         np.testing.assert_allclose(a.numpy(), ref, rtol=1e-14)
+
+
+def sequential_stdp(w, spikes, x, pre, post, exc, lo, hi, a_plus, a_minus):
+    """The liquid kernel's rule written out: spiking neurons in index order, as post then pre."""
+    w = list(w)
+    for j in np.nonzero(spikes)[0]:
+        for s in range(len(w)):
+            if post[s] == j:
+                lr = a_plus if exc[pre[s]] else -a_minus
+                w[s] = min(max(w[s] + lr * x[pre[s]], lo[pre[s]]), hi[pre[s]])
+        for s in range(len(w)):
+            if pre[s] == j:
+                lr = -a_minus if exc[j] else a_plus
+                w[s] = min(max(w[s] + lr * x[post[s]], lo[j]), hi[j])
+    return np.array(w)
+
+
+def test_stdp_events_orders_the_two_updates_of_a_synapse_like_the_liquid_kernel():
+    # Neurons 0 (exc) and 1 (inh) are postsynaptic, 2 is an input; synapses
+    # 0->1, 1->0, 2->0, 2->1 in CSR order.  Weights sit near their bounds so
+    # the clip between the two updates of a synapse matters.
+    pre, post = np.array([0, 1, 2, 2]), np.array([1, 0, 0, 1])
+    exc = np.array([True, False, True])
+    lo, hi = np.array([0.0, -3.0, -3.0]), np.array([3.0, 0.0, 3.0])
+    pre_ptr = torch.tensor([0, 1, 2, 4])
+    in_syn = torch.tensor([1, 2, 0, 3])  # into 0: synapses 1, 2; into 1: 0, 3
+    in_ptr = torch.tensor([0, 2, 4])
+    w0 = np.array([[2.9, -0.05, 2.95, -2.9], [0.1, -2.95, -0.1, 2.9]])
+    spikes = np.array([[True, True, True], [True, False, True]])
+    x = np.array([[0.5, 0.4, 0.3], [0.2, 0.6, 0.7]])
+    a_plus, a_minus = 0.3, np.array([0.6, 0.9])
+    w = torch.tensor(np.concatenate([w0, np.zeros((2, 1))], axis=1))
+    tk.stdp_events(w, torch.tensor(spikes), t64(x), pre_ptr, torch.tensor(post), in_ptr,
+                   in_syn, torch.tensor(pre)[in_syn], torch.tensor(exc), t64(lo), t64(hi),
+                   a_plus, t64(a_minus), 2)
+    for b in range(2):
+        expected = sequential_stdp(w0[b], spikes[b], x[b], pre, post, exc, lo, hi, a_plus,
+                                   a_minus[b])
+        np.testing.assert_array_equal(w[b, :4].numpy(), expected)
+    # Synapse 0->1 in sample 0: depression (neuron 0 first) then potentiation
+    # gives 2.66 + 0.15; the reverse order would clip 3.05 to 3, then 2.76.
+    assert sequential_stdp(w0[0], spikes[0], x[0], pre, post, exc, lo, hi, a_plus,
+                           a_minus[0])[0] != min(max(2.9 + 0.3 * 0.5, 0), 3) - 0.6 * 0.4
