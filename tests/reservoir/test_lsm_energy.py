@@ -118,6 +118,9 @@ def test_per_sample_energy_is_counts_times_unit_energies():
                 + 1300 * e["spikes"]) / 4
     assert report.energy_per_sample == pytest.approx(expected, rel=1e-12)
     assert any("194 STDP weight updates per sample" in n for n in report.not_modelled)
+    assert report.latency_per_sample == pytest.approx(report.latency / 4)
+    text = report.format()
+    assert "breakdown per sample" in text and "latency per sample" in text
     # The crossbar profile leaves synaptic work without crossbar counts unpriced.
     (xbar,), _ = lsm_reports(activity, [load_profile("rram_crossbar")])
     assert xbar.energy_per_sample == pytest.approx(
