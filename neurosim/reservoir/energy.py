@@ -192,12 +192,12 @@ def lsm_reports(activity: LSMActivity, profiles: list[Profile],
         basis = "samples"
     reports, used, cache = [], [], {}
     for profile in profiles:
-        key = tile_size(profile) if profile.requires and basis == "recorded" else None
-        if key not in cache:
-            cache[key] = (recorded_counts(activity, *key) if key
-                          else recorded_counts(activity) if basis == "recorded"
-                          else phase_counts(activity, basis))
-        counts = cache[key]
+        # Crossbar counters only for a profile that prices them, on its tiles.
+        tiles = tile_size(profile) if profile.requires and basis == "recorded" else None
+        if tiles not in cache:
+            cache[tiles] = (phase_counts(activity, basis) if basis != "recorded"
+                            else recorded_counts(activity, *(tiles or ())))
+        counts = cache[tiles]
         report = estimate(counts.counters, profile, duration=counts.duration, dt=counts.dt,
                           samples=counts.samples)
         report.not_modelled += [

@@ -190,3 +190,13 @@ def test_lsm_run_prints_and_stores_energy_and_cli_reads_it(tiny_run, capsys):
         assert math.isclose(r.energy_per_sample, stored[r.profile], rel_tol=1e-12)
         assert r.breakdown["synaptic operations"] > 0
     assert reports[0].breakdown["crossbar reads"] > 0 and reports[0].breakdown["ADC/DAC"] > 0
+
+
+
+def test_lsm_config_energy_profiles_are_validated(tiny_run, tmp_path, capsys):
+    cfg, _ = tiny_run
+    assert main(["validate", str(cfg)]) == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(cfg.read_text().replace("hardware: [loihi,", "hardware: [no_such_chip,"))
+    assert main(["validate", str(bad)]) != 0
+    assert "no_such_chip" in capsys.readouterr().err
