@@ -49,12 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--output", "-o", help="PNG path (default: next to the result)")
 
     energy = sub.add_parser("energy", help="energy, power and latency of a result on hardware profiles")
-    energy.add_argument("result", help="an HDF5 result written by 'neurosim run'")
+    energy.add_argument("result", help="an HDF5 result written by 'neurosim run' (a network "
+                                       "run, or an LSM run: then per sample, from its counts)")
     energy.add_argument("--hardware", action="append", required=True, metavar="PROFILE",
                         help="a profile name from hardware/ or a profile YAML file (repeatable); "
                              "'all' for every built-in profile")
     energy.add_argument("--samples", type=_positive_int, default=1,
-                        help="input samples the run covers (energy per sample = total / samples)")
+                        help="input samples the run covers (energy per sample = total / samples; "
+                             "an LSM result knows its own)")
     energy.add_argument("--plot", help="stacked-bar PNG path (default: <result>_energy.png)")
     energy.add_argument("--no-plot", action="store_true", help="do not write the PNG")
 
@@ -159,14 +161,14 @@ def _validate(args) -> int:
     from neurosim.config import load_config
 
     cfg = load_config(args.config, overrides=args.overrides)
-    if getattr(cfg, "task", None) is not None:
-        print(f"{cfg.name}: valid ({cfg.task})")
-        return 0
-    check_backend(cfg)
     if cfg.energy is not None:
         from neurosim.energy import resolve_profiles
 
         resolve_profiles(cfg.energy.hardware)  # unknown or invalid profiles fail here
+    if getattr(cfg, "task", None) is not None:
+        print(f"{cfg.name}: valid ({cfg.task})")
+        return 0
+    check_backend(cfg)
     sizes = ", ".join(f"{n} {cfg.population_size(n)}" for n in cfg.populations)
     print(f"{cfg.name}: valid ({len(cfg.populations)} populations: {sizes}; "
           f"{len(cfg.projections)} projections)")
@@ -187,10 +189,18 @@ def _energy(args) -> int:
     from neurosim.energy import plot_comparison, resolve_profiles
     from neurosim.io import load
 
+    from neurosim.reservoir.results import is_lsm_result
+
     profiles = resolve_profiles(args.hardware)
-    result = load(args.result)
-    reports = _energy_reports(result, profiles, samples=args.samples)
-    print(_energy_text(reports))
+    if is_lsm_result(args.result):  # dispatch on the file's format attribute
+        from neurosim.reservoir.energy import lsm_energy_text
+        from neurosim.reservoir.results import load_activity
+
+        reports, text = lsm_energy_text(load_activity(args.result), profiles)
+        print(text)
+    else:
+        reports = _energy_reports(load(args.result), profiles, samples=args.samples)
+        print(_energy_text(reports))
     if not args.no_plot:
         src = Path(args.result)
         out = Path(args.plot) if args.plot else src.with_name(f"{src.stem}_energy.png")

@@ -23,6 +23,7 @@ from neurosim.backends import register
 from neurosim.backends.base import HARDWARE_COUNTERS
 from neurosim.backends.cpu import CpuBackend
 from neurosim.config.crossbar import CrossbarConfig
+from neurosim.crossbar.activity import tile_work
 from neurosim.crossbar.periphery import (Periphery, adc, noise_key, normal_draws,
                                          normal_quantiles)
 from neurosim.crossbar.tiles import from_tiles, program, tile_grid, to_tiles
@@ -32,9 +33,6 @@ from neurosim.network.memory import check_fits
 
 #: spawn_key of the crossbar's seeds (0, 1: network build; 3: Poisson inputs).
 CROSSBAR_SEED_KEY = 7
-#: Bytes moved per driven row (its int32 row address) and per column output
-#: (one partial sum of the backend's float type, ADC to accumulator).
-ROW_ADDRESS_BYTES = 4
 #: Stands in for the read-noise table when there is no read noise (it is not read).
 _NO_TABLE = np.zeros(1)
 _NO_TABLE.flags.writeable = False
@@ -290,11 +288,6 @@ class CrossbarBackend(CpuBackend):
         counters = {name: dict.fromkeys(HARDWARE_COUNTERS, 0) for name in synaptic_events}
         for m, index in enumerate(self._mat_projection):
             row = counters[self.network.projections[index].name]
-            reads, rows, cols = (int(x) for x in self.counts[m])
-            row["crossbar_reads"] += reads
-            row["activated_rows"] += rows
-            row["dac_conversions"] += rows
-            row["adc_conversions"] += cols
-            row["digital_accumulations"] += cols
-            row["bytes_moved"] += ROW_ADDRESS_BYTES * rows + out_bytes * cols
+            for key, value in tile_work(*(int(x) for x in self.counts[m]), out_bytes).items():
+                row[key] += value
         return counters

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from neurosim.config.schema import (
+    Energy,
     NonNegativeTime,
     Output,
     PositiveTime,
@@ -214,6 +215,8 @@ class LSMConfig(StrictModel):
     readout: ReadoutSection = ReadoutSection()
     branching: BranchingSection = BranchingSection()
     output: Output = Output()
+    energy: Energy | None = None
+    """Optional hardware energy report per sample (see :mod:`neurosim.reservoir.energy`)."""
 
     def steps(self, duration: float) -> int:
         """A duration in whole steps of ``protocol.dt``."""

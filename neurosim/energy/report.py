@@ -72,6 +72,11 @@ class EnergyReport:
         return self.total / self.duration if self.duration else None
 
     @property
+    def latency_per_sample(self) -> float | None:
+        """Latency divided by the number of samples (samples run one after another)."""
+        return self.latency / self.samples if self.latency is not None else None
+
+    @property
     def average_power(self) -> float | None:
         """Total energy over the latency (the hardware's wall time)."""
         return self.total / self.latency if self.latency else None
@@ -83,6 +88,7 @@ class EnergyReport:
             "energy_per_sample_J": self.energy_per_sample, "static_J": self.static_energy,
         }
         optional = {"duration_s": self.duration, "latency_s": self.latency,
+                    "latency_per_sample_s": self.latency_per_sample,
                     "energy_per_simulated_second_J": self.energy_per_second,
                     "average_power_W": self.average_power}
         out.update({k: v for k, v in optional.items() if v is not None})
@@ -103,22 +109,28 @@ class EnergyReport:
             rows.append(f"  per simulated s     {joules(per_second):>12}")
         power, latency = _bounded(self)
         rows.append(f"  average power       {power:>12}")
-        rows.append(f"  latency             {latency:>12}")
+        if self.samples == 1:
+            rows.append(f"  latency             {latency:>12}")
+        else:  # several samples: the latency and the breakdown per sample
+            rows.append(f"  latency per sample  {_bounded(self, per_sample=True)[1]:>12}")
+            rows.append("  breakdown per sample")
         for category, energy in self.breakdown.items():
             if energy:
                 share = 100 * energy / self.total
-                rows.append(f"    {category:<18}{joules(energy):>12}  {share:5.1f} %")
+                rows.append(f"    {category:<18}{joules(energy / self.samples):>12}  {share:5.1f} %")
         rows += [f"  not modelled: {item}" for item in self.not_modelled]
         return "\n".join(rows)
 
 
-def _bounded(report: EnergyReport) -> tuple[str, str]:
-    """Power and latency as text; "<=" / ">=" when the latency misses some work."""
+def _bounded(report: EnergyReport, per_sample: bool = False) -> tuple[str, str]:
+    """Power and latency (or latency per sample) as text; "<=" / ">=" when the
+    latency misses some work."""
     if not report.latency:
         return "n/a", "n/a"
     upper, lower = ("", "") if report.latency_complete else ("<= ", ">= ")
+    latency = report.latency_per_sample if per_sample else report.latency
     return (upper + pretty_quantity(report.average_power, "W"),
-            lower + pretty_quantity(report.latency, "s"))
+            lower + pretty_quantity(latency, "s"))
 
 
 def _key(category: str) -> str:
@@ -267,14 +279,17 @@ def percent_less(new: float, reference: float) -> float:
 
 
 def compare_table(reports: list[EnergyReport]) -> str:
-    """One row per profile: energy per sample and per simulated second, power, latency."""
+    """One row per profile: energy per sample and per simulated second, power, latency
+    (per sample when a report covers several)."""
     def cell(value: float | None, dim: str) -> str:
         return pretty_quantity(value, dim) if value else "n/a"
 
-    header = f"{'profile':<14}{'J/sample':>14}{'J/sim s':>14}{'power':>14}{'latency':>14}"
+    per_sample = any(r.samples != 1 for r in reports)
+    latency_head, width = ("latency/sample", 16) if per_sample else ("latency", 14)
+    header = f"{'profile':<14}{'J/sample':>14}{'J/sim s':>14}{'power':>14}{latency_head:>{width}}"
     rows = [header, "-" * len(header)]
     for r in reports:
-        power, latency = _bounded(r)
+        power, latency = _bounded(r, per_sample)
         rows.append(f"{r.profile:<14}{cell(r.energy_per_sample, 'J'):>14}"
-                    f"{cell(r.energy_per_second, 'J'):>14}{power:>14}{latency:>14}")
+                    f"{cell(r.energy_per_second, 'J'):>14}{power:>14}{latency:>{width}}")
     return "\n".join(rows)

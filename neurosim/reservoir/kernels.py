@@ -45,16 +45,21 @@ from neurosim.data.encoders import bernoulli_step
 
 # Plasticity modes (``plastic[0]``).
 FIXED, STDP, ASTRO_STDP = 0, 1, 2
+#: The per-sample counts of :func:`tally`, in this order: spikes of liquid and
+#: of input neurons, (spike, synapse) deliveries from input and from liquid
+#: neurons, and STDP weight updates (one per synapse a spike touches).
+TALLY = ("liquid_spikes", "input_spikes", "input_synaptic_events", "liquid_synaptic_events",
+         "weight_updates")
 
 
 @njit(cache=True)
 def simulate_sample(w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi, n_liquid,
                     prob, active, key, steps, neuron, plastic, lr_decay,
                     v, refr, last, cur, trace, spikes, inp_idx, counts, raster):
-    """Run one sample from rest; returns the number of synaptic events.
+    """Run one sample from rest.
 
-    ``w`` and ``trace`` are updated in place (plasticity); ``counts`` (liquid
-    spike counts) is overwritten; ``raster`` (steps x n_liquid, uint8) is
+    ``w`` and ``trace`` are updated in place (plasticity); ``counts`` (spike
+    counts of every neuron, liquid then inputs) is overwritten; ``raster`` (steps x n_liquid, uint8) is
     filled if it is not empty. ``neuron = (v_keep, theta, t_ref, syn_decay,
     1/tau_u, input_current, trace_decay, trace_inc, t_last0)``;
     ``plastic = (mode, a_plus, w_astro, b, tau_astro, A0)``.
@@ -75,7 +80,6 @@ def simulate_sample(w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_
     last[:] = -np.int64(t_last0)
     cur[:] = 0.0
     counts[:] = 0
-    events = 0
     for t in range(steps):
         # 1. threshold and reset; 4. refractoriness (a neuron that fires is
         #    blocked for the next t_ref steps), in the same pass
@@ -92,16 +96,15 @@ def simulate_sample(w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_
         n_liq = 0
         for k in range(ns):
             j = spikes[k]
+            counts[j] += 1
             if j < n_liquid:
                 n_liq += 1
-                counts[j] += 1
                 if record:
                     raster[t, j] = 1
             f = 1.0 - syn_decay ** (t - last[j])
             last[j] = t
             for s in range(pre_ptr[j], pre_ptr[j + 1]):
                 cur[post[s]] += w[s] * f
-            events += pre_ptr[j + 1] - pre_ptr[j]
         # 3. membranes: liquid (synaptic current), then inputs (drive)
         for i in range(n_liquid):
             v[i] = v[i] * v_keep + cur[i] * inv_tau_u
@@ -141,7 +144,28 @@ def simulate_sample(w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_
         a_plus *= lr_decay
         if mode == STDP:
             a_minus = a_plus
-    return events
+
+
+@njit(cache=True)
+def tally(counts, pre_ptr, in_ptr, n_liquid, plastic, out):
+    """The :data:`TALLY` counts of a sample from its spike counts per neuron.
+
+    A spike of ``j`` is delivered to its ``pre_ptr[j+1] - pre_ptr[j]``
+    synapses; with plasticity on it updates those and, for a liquid neuron,
+    its ``in_ptr[j+1] - in_ptr[j]`` incoming ones (step 5 above).
+    """
+    out[:] = 0
+    for j in range(counts.size):
+        c = np.int64(counts[j])
+        fan_out = c * (pre_ptr[j + 1] - pre_ptr[j])
+        if j < n_liquid:
+            out[0] += c
+            out[3] += fan_out
+        else:
+            out[1] += c
+            out[2] += fan_out
+        if plastic[0] != FIXED:
+            out[4] += fan_out + (c * (in_ptr[j + 1] - in_ptr[j]) if j < n_liquid else 0)
 
 
 @njit(cache=True)
@@ -152,7 +176,7 @@ def _state(n_total, n_liquid):
     cur = np.zeros(n_liquid, np.float32)
     spikes = np.zeros(n_total, np.int32)
     inp_idx = np.zeros(n_total - n_liquid, np.int32)
-    counts = np.zeros(n_liquid, np.int32)
+    counts = np.zeros(n_total, np.int32)
     return v, refr, last, cur, spikes, inp_idx, counts
 
 
@@ -161,18 +185,19 @@ def run_serial(w, trace, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, 
                probs, act_ptr, act_idx, keys, steps, neuron, plastic, lr_decay):
     """Samples one after another, weights and traces carried (the initialisation).
 
-    Returns the synaptic events of each sample.
+    Returns the :data:`TALLY` counts of each sample, ``(samples, len(TALLY))``.
     """
     n_total = exc_like.size
     v, refr, last, cur, spikes, inp_idx, counts = _state(n_total, n_liquid)
     no_raster = np.zeros((0, 0), np.uint8)
-    events = np.zeros(keys.size, np.int64)
+    out = np.zeros((keys.size, len(TALLY)), np.int64)
     for s in range(keys.size):
-        events[s] = simulate_sample(
+        simulate_sample(
             w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi, n_liquid,
             probs[s], act_idx[act_ptr[s]:act_ptr[s + 1]], keys[s], steps, neuron, plastic, lr_decay,
             v, refr, last, cur, trace, spikes, inp_idx, counts, no_raster)
-    return events
+        tally(counts, pre_ptr, in_ptr, n_liquid, plastic, out[s])
+    return out
 
 
 @njit(parallel=True, cache=True)
@@ -185,11 +210,11 @@ def run_batch(w_ini, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi
     weights; sample ``s`` runs in slot ``s % n_slots``, and its result depends
     only on ``w_ini`` and its key, so it is the same for any thread count.
     ``raster_slot[s] >= 0`` records sample ``s`` into ``rasters[raster_slot[s]]``.
-    Returns the synaptic events of each sample.
+    Returns the :data:`TALLY` counts of each sample, ``(samples, len(TALLY))``.
     """
     n_total = exc_like.size
     n = keys.size
-    events = np.zeros(n, np.int64)
+    out = np.zeros((n, len(TALLY)), np.int64)
     for slot in prange(n_slots):
         w = np.empty_like(w_ini)
         trace = np.zeros(n_total, np.float32)
@@ -199,9 +224,39 @@ def run_batch(w_ini, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi
             w[:] = w_ini
             trace[:] = 0.0
             raster = rasters[raster_slot[s]] if raster_slot[s] >= 0 else no_raster
-            events[s] = simulate_sample(
+            simulate_sample(
                 w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi, n_liquid,
                 probs[s], act_idx[act_ptr[s]:act_ptr[s + 1]], keys[s], steps, neuron, plastic,
                 lr_decay, v, refr, last, cur, trace, spikes, inp_idx, counts, raster)
-            counts_out[s, :] = counts
-    return events
+            counts_out[s, :] = counts[:n_liquid]
+            tally(counts, pre_ptr, in_ptr, n_liquid, plastic, out[s])
+    return out
+
+
+@njit(cache=True)
+def input_raster(prob, active, key, steps, neuron, raster):
+    """The input neurons' spikes of one sample into ``raster`` (steps x n_inputs, uint8).
+
+    Input neurons get no synaptic current, so their spikes depend only on
+    their drive (the draws of ``key``): this replays the input-neuron part of
+    :func:`simulate_sample` step for step, without the liquid.
+    """
+    n_inputs = raster.shape[1]
+    v_keep, theta, t_ref = neuron[0], neuron[1], np.int32(neuron[2])
+    i_in = neuron[5]
+    v = np.zeros(n_inputs, np.float32)
+    refr = np.zeros(n_inputs, np.int32)
+    drawn = np.zeros(n_inputs, np.int32)
+    raster[:] = 0
+    for t in range(steps):
+        for i in range(n_inputs):
+            if refr[i] > 0:
+                refr[i] -= 1
+            elif v[i] >= theta:
+                v[i] = 0.0
+                refr[i] = t_ref
+                raster[t, i] = 1
+        for i in range(n_inputs):
+            v[i] *= v_keep
+        for k in range(bernoulli_step(key, t, active, prob, n_inputs, drawn)):
+            v[drawn[k]] += i_in

@@ -23,6 +23,7 @@ from neurosim.data import l1_peak, load_fashion_mnist, normalise_images
 from neurosim.errors import DataError
 from neurosim.progress import SampleProgress
 from neurosim.reservoir.branching import branching_factor
+from neurosim.reservoir.kernels import TALLY
 from neurosim.reservoir.liquid import Liquid, LiquidSpec, build_liquid
 from neurosim.reservoir.readout import ReadoutResult, l1_features, train_ridge, train_softmax
 from neurosim.reservoir.simulate import Dynamics, LiquidSimulator
@@ -42,6 +43,40 @@ class SplitFeatures:
 
 
 @dataclass
+class RecordedSpikes:
+    """Every spike of the recorded test samples, liquid and input neurons.
+
+    Spike ``k`` of sample ``s`` (``ptr[s] <= k < ptr[s + 1]``) is neuron
+    ``neuron[k]`` (liquid ``0..n_liquid-1``, then the inputs) at step
+    ``step[k]``, sorted by step, then neuron.
+    """
+
+    ptr: np.ndarray     # (samples + 1,) int64
+    step: np.ndarray    # int32
+    neuron: np.ndarray  # int32
+
+    @property
+    def samples(self) -> int:
+        return len(self.ptr) - 1
+
+    @classmethod
+    def from_rasters(cls, rasters: list[np.ndarray]) -> RecordedSpikes:
+        """From ``(steps, neurons)`` rasters, one per sample."""
+        hits = [np.nonzero(r) for r in rasters]
+        ptr = np.zeros(len(hits) + 1, np.int64)
+        np.cumsum([len(step) for step, _ in hits], out=ptr[1:])
+        empty = [np.zeros(0, np.int32)]
+        return cls(ptr, np.concatenate(empty + [h[0] for h in hits]).astype(np.int32),
+                   np.concatenate(empty + [h[1] for h in hits]).astype(np.int32))
+
+    def concatenate(self, other: RecordedSpikes) -> RecordedSpikes:
+        """The samples of ``self``, then those of ``other``."""
+        return RecordedSpikes(np.concatenate([self.ptr, other.ptr[1:] + self.ptr[-1]]),
+                              np.concatenate([self.step, other.step]),
+                              np.concatenate([self.neuron, other.neuron]))
+
+
+@dataclass
 class LSMResult:
     """Everything a run produced (see :func:`neurosim.reservoir.results.save_lsm`)."""
 
@@ -55,6 +90,11 @@ class LSMResult:
     n_synapses: int
     timings: dict[str, float] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    recorded: RecordedSpikes | None = None
+    structure: tuple[np.ndarray, np.ndarray] | None = None
+    """The liquid's synapses, ``(pre_ptr, post)`` in CSR order (as ``w_ini``)."""
+    energy: dict[str, dict] = field(default_factory=dict)
+    """Energy reports per profile (:meth:`EnergyReport.to_dict`), if asked for."""
 
     @property
     def branching_factor(self) -> float:
@@ -124,7 +164,7 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     t_build = time.perf_counter()
 
     # 1. initialisation: one image after another, weights carried
-    init_events = 0
+    init_tally = dict.fromkeys(TALLY, 0)
     n_init = cfg.protocol.init_samples if cfg.plasticity.rule != "none" else 0
     order = np.concatenate([rng_init.permutation(n_fit) for _ in range(-(-n_init // n_fit))]
                            + [np.zeros(0, np.int64)])[:n_init].astype(np.int64)
@@ -133,9 +173,9 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
         for start in range(0, n_init, batch):
             idx = order[start : start + batch]
             probs = normalise_images(train_img.images[idx], peaks["train"])
-            init_events += sim.initialise(probs, _ID_OFFSET["init"] + start + np.arange(len(idx)),
-                                          init_steps)
-            bar.update(start + len(idx), init_events)
+            _add(init_tally, sim.initialise(probs, _ID_OFFSET["init"] + start
+                                            + np.arange(len(idx)), init_steps))
+            bar.update(start + len(idx), _events(init_tally))
     w_ini = sim.weights.copy()
     t_init = time.perf_counter()
 
@@ -144,7 +184,8 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     n_record = cfg.branching.samples
     features: dict[str, SplitFeatures] = {}
     rasters = []
-    events = 0
+    recorded = RecordedSpikes.from_rasters([])
+    sample_tally = dict.fromkeys(TALLY, 0)
     done = 0
     total = sum(len(chosen[s]) for s in SPLITS)
     with SampleProgress(total, "samples", progress) as bar:
@@ -157,13 +198,16 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
                 record = None
                 if split == "test":
                     record = (start + np.arange(len(idx))) < n_record
-                c, r, ev = sim.run(probs, _ID_OFFSET[split] + idx, steps, record)
+                c, r, tally = sim.run(probs, _ID_OFFSET[split] + idx, steps, record)
                 counts[start : start + len(idx)] = c
                 if r is not None:
                     rasters.append(r)
-                events += ev
+                    inputs = sim.input_spikes(probs[record], _ID_OFFSET[split] + idx[record], steps)
+                    recorded = recorded.concatenate(RecordedSpikes.from_rasters(
+                        [np.concatenate(pair, axis=1) for pair in zip(r, inputs, strict=True)]))
+                _add(sample_tally, tally)
                 done += len(idx)
-                bar.update(done, events)
+                bar.update(done, _events(sample_tally))
             features[split] = SplitFeatures(counts, source[split].labels[idx_all].copy(), idx_all)
     t_sim = time.perf_counter()
 
@@ -180,7 +224,20 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     t_end = time.perf_counter()
     timings = {"build_s": t_build - t_start, "init_s": t_init - t_build,
                "samples_s": t_sim - t_init, "readout_s": t_end - t_sim, "wall_s": t_end - t_start}
-    counters = {"init_samples": n_init, "init_synaptic_events": init_events,
-                "samples": total, "synaptic_events": events, "threads": sim.threads}
+    counters = {"liquid_neurons": liquid.n_liquid, "init_samples": n_init, "init_steps": init_steps,
+                "init_synaptic_events": _events(init_tally),
+                **{f"init_{k}": v for k, v in init_tally.items()},
+                "samples": total, "steps": steps, "synaptic_events": _events(sample_tally),
+                **sample_tally, "threads": sim.threads}
     return LSMResult(cfg.name, config_text, features, softmax, ridge, sigma, w_ini,
-                     liquid.n_synapses, timings, counters)
+                     liquid.n_synapses, timings, counters, recorded,
+                     (liquid.pre_ptr, liquid.post))
+
+
+def _add(into: dict[str, int], counts: dict[str, int]) -> None:
+    for key, value in counts.items():
+        into[key] += value
+
+
+def _events(tally: dict[str, int]) -> int:
+    return tally["input_synaptic_events"] + tally["liquid_synaptic_events"]

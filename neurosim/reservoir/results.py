@@ -12,6 +12,15 @@ Layout (``format = "neurosim-lsm-result"``, ``format_version = 1``)::
     /features/<split>/counts   liquid spike counts (uint16); features = counts / row sum
     /features/<split>/labels, /features/<split>/indices
     /liquid/w_ini              weights after initialisation (CSR order)
+    /liquid/pre_ptr, /liquid/post   the synapses (CSR by presynaptic neuron)
+    /energy/<profile>          attrs: energy per sample etc. (``energy:`` in the config)
+    /recorded/ptr, /recorded/step, /recorded/neuron
+                               spikes of the recorded test samples, liquid and
+                               input neurons (:class:`RecordedSpikes`)
+
+``counter.<key>`` holds the work counted per phase (``init_`` prefix: the
+initialisation): spikes, synaptic events by projection, STDP weight updates
+(:mod:`neurosim.reservoir.energy` prices them with hardware profiles).
 
 The counts are enough to retrain any readout without simulating again
 (:func:`load_features`).
@@ -27,7 +36,8 @@ import numpy as np
 
 from neurosim.errors import DataError
 from neurosim.io.hdf5 import atomic_path
-from neurosim.reservoir.pipeline import SPLITS, LSMResult, SplitFeatures
+from neurosim.reservoir.energy import LSMActivity
+from neurosim.reservoir.pipeline import SPLITS, LSMResult, RecordedSpikes, SplitFeatures
 
 FORMAT = "neurosim-lsm-result"
 FORMAT_VERSION = 1
@@ -60,7 +70,44 @@ def save_lsm(result: LSMResult, path: str | os.PathLike) -> Path:
             f.create_dataset(f"features/{split}/labels", data=feat.labels)
             f.create_dataset(f"features/{split}/indices", data=feat.indices)
         f.create_dataset("liquid/w_ini", data=result.w_ini, compression="gzip")
+        if result.structure is not None:
+            for key, data in zip(("pre_ptr", "post"), result.structure, strict=True):
+                f.create_dataset(f"liquid/{key}", data=data, compression="gzip")
+        for profile, numbers in result.energy.items():
+            f.require_group(f"energy/{profile}").attrs.update(numbers)
+        if result.recorded is not None:
+            for key in ("ptr", "step", "neuron"):
+                f.create_dataset(f"recorded/{key}", data=getattr(result.recorded, key),
+                                 compression="gzip")
     return final
+
+
+def is_lsm_result(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an HDF5 file of this format (False if unreadable)."""
+    try:
+        with h5py.File(path, "r") as f:
+            return f.attrs.get("format") == FORMAT
+    except OSError:
+        return False
+
+
+def load_activity(path: str | os.PathLike) -> LSMActivity:
+    """The counters, synapses and recorded spikes of a saved run."""
+    try:
+        with h5py.File(path, "r") as f:
+            if f.attrs.get("format") != FORMAT:
+                raise DataError(f"{str(path)!r} is not an LSM result file")
+            counters = {k[len("counter."):]: int(v) for k, v in f.attrs.items()
+                        if k.startswith("counter.")}
+            if "liquid/pre_ptr" not in f or "counter.liquid_neurons" not in f.attrs:
+                raise DataError(f"{str(path)!r} was written before LSM results held their "
+                                "synapses and counts by projection: run it again for energy")
+            recorded = (RecordedSpikes(*(f[f"recorded/{k}"][()] for k in ("ptr", "step", "neuron")))
+                        if "recorded" in f else None)
+            return LSMActivity.from_parts(counters, f.attrs["config"], f["liquid/pre_ptr"][()],
+                                          f["liquid/post"][()], recorded)
+    except OSError as err:
+        raise DataError(f"cannot read {str(path)!r}: {err}") from None
 
 
 def load_features(path: str | os.PathLike) -> dict[str, SplitFeatures]:

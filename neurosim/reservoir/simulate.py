@@ -14,7 +14,15 @@ import numba
 import numpy as np
 
 from neurosim.data.encoders import sample_key
-from neurosim.reservoir.kernels import ASTRO_STDP, FIXED, STDP, run_batch, run_serial
+from neurosim.reservoir.kernels import (
+    ASTRO_STDP,
+    FIXED,
+    STDP,
+    TALLY,
+    input_raster,
+    run_batch,
+    run_serial,
+)
 from neurosim.reservoir.liquid import INH, Liquid
 
 RULES = {"none": FIXED, "stdp": STDP, "astro_stdp": ASTRO_STDP}
@@ -64,6 +72,11 @@ def active_inputs(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ptr, cols.astype(np.int32)
 
 
+def tally_dict(tally: np.ndarray) -> dict[str, int]:
+    """Per-sample :data:`~neurosim.reservoir.kernels.TALLY` rows -> their sums by name."""
+    return dict(zip(TALLY, (int(x) for x in tally.sum(axis=0)), strict=True))
+
+
 def sample_keys(seed: int, ids: np.ndarray) -> np.ndarray:
     """Input-spike keys of the given global sample ids."""
     return np.array([sample_key(np.uint64(seed), np.uint64(i)) for i in ids], dtype=np.uint64)
@@ -99,23 +112,24 @@ class LiquidSimulator:
                 lq.w_lo, lq.w_hi, lq.n_liquid)
 
     def initialise(self, probs: np.ndarray, ids: np.ndarray, steps: int,
-                   lr_decay: float = 1.0) -> int:
+                   lr_decay: float = 1.0) -> dict[str, int]:
         """Present samples one after another with plasticity on, weights and traces carried.
 
         In the initialisation the learning rates do not decay (``lr_decay``
-        1, as in the reference). Returns the number of synaptic events.
+        1, as in the reference). Returns the counts of :func:`tally_dict`.
         """
         if self.dynamics.rule == "none":
-            return 0
+            return dict.fromkeys(TALLY, 0)
         ptr, idx = active_inputs(probs)
-        events = run_serial(self.weights, self.trace, *self._structure(),
+        tally = run_serial(self.weights, self.trace, *self._structure(),
                             np.ascontiguousarray(probs, dtype=np.float32), ptr, idx,
                             sample_keys(self.seed, ids), int(steps), self.dynamics.neuron_tuple(),
                             self.dynamics.plastic_tuple(), float(lr_decay))
-        return int(events.sum())
+        return tally_dict(tally)
 
     def run(self, probs: np.ndarray, ids: np.ndarray, steps: int,
-            record: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, int]:
+            record: np.ndarray | None = None,
+            ) -> tuple[np.ndarray, np.ndarray | None, dict[str, int]]:
         """Run independent samples from the current weights.
 
         Parameters
@@ -132,7 +146,7 @@ class LiquidSimulator:
         Returns
         -------
         counts ``(n, n_liquid)`` int32, rasters ``(n_recorded, steps, n_liquid)``
-        uint8 (or None), synaptic events.
+        uint8 (or None), the counts of :func:`tally_dict`.
         """
         n = len(probs)
         slot = np.full(n, -1, dtype=np.int64)
@@ -145,7 +159,7 @@ class LiquidSimulator:
         previous = numba.get_num_threads()
         numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
         try:
-            events = run_batch(self.weights, *self._structure(),
+            tally = run_batch(self.weights, *self._structure(),
                                np.ascontiguousarray(probs, dtype=np.float32),
                                ptr, idx, sample_keys(self.seed, ids), int(steps),
                                self.dynamics.neuron_tuple(), self.dynamics.plastic_tuple(),
@@ -153,4 +167,17 @@ class LiquidSimulator:
                                max(1, min(self.threads, n)))
         finally:
             numba.set_num_threads(previous)
-        return counts, (rasters if len(rasters) else None), int(events.sum())
+        return counts, (rasters if len(rasters) else None), tally_dict(tally)
+
+    def input_spikes(self, probs: np.ndarray, ids: np.ndarray, steps: int) -> np.ndarray:
+        """The input neurons' spikes of samples ``ids`` in :meth:`run`,
+        ``(n, steps, n_inputs)`` uint8, regenerated from their draws."""
+        ptr, idx = active_inputs(probs)
+        keys = sample_keys(self.seed, ids)
+        probs = np.ascontiguousarray(probs, dtype=np.float32)
+        out = np.zeros((len(probs), int(steps), self.liquid.n_total - self.liquid.n_liquid),
+                       np.uint8)
+        for k in range(len(probs)):
+            input_raster(probs[k], idx[ptr[k]:ptr[k + 1]], keys[k], int(steps),
+                         self.dynamics.neuron_tuple(), out[k])
+        return out

@@ -20,7 +20,18 @@ def run_task(cfg: LSMConfig, *, output: str | None, threads: int | None, quiet: 
         return run_rram_lsm_task(cfg, output=output, threads=threads, quiet=quiet, plot=plot)
     out = Path(output) if output else Path(cfg.output.dir) / f"{cfg.name}.h5"
     check_writable(out)
+    profiles = []
+    if cfg.energy is not None:  # resolve the profiles before any work starts
+        from neurosim.energy import resolve_profiles
+
+        profiles = resolve_profiles(cfg.energy.hardware)
     result = run_lsm(cfg, dump_config(cfg), progress=not quiet, threads=threads)
+    energy_text = ""
+    if profiles:
+        from neurosim.reservoir.energy import LSMActivity, lsm_energy_text
+
+        reports, energy_text = lsm_energy_text(LSMActivity.from_result(result), profiles)
+        result.energy = {r.profile: r.to_dict() for r in reports}
     path = save_lsm(result, out)
     plot_path = plot_lsm(result, path.with_suffix(".png")) if cfg.output.plots and plot else None
     t, c = result.timings, result.counters
@@ -42,4 +53,6 @@ def run_task(cfg: LSMConfig, *, output: str | None, threads: int | None, quiet: 
     ]
     if plot_path is not None:
         lines.append(f"plot:   {plot_path}")
+    if energy_text:
+        lines += ["", energy_text]
     return "\n".join(lines)
