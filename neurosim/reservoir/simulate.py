@@ -22,6 +22,7 @@ from neurosim.reservoir.kernels import (
     input_raster,
     run_batch,
     run_serial,
+    tally,
 )
 from neurosim.reservoir.liquid import INH, Liquid
 
@@ -168,6 +169,15 @@ class LiquidSimulator:
         finally:
             numba.set_num_threads(previous)
         return counts, (rasters if len(rasters) else None), tally_dict(tally)
+
+    def tally_counts(self, per_neuron: np.ndarray) -> dict[str, int]:
+        """The counts of :func:`tally_dict` from samples' spike counts per neuron
+        ``(n, n_total)`` (for simulators that count spikes but not events)."""
+        out = np.zeros((len(per_neuron), len(TALLY)), np.int64)
+        for k, sample in enumerate(per_neuron):
+            tally(sample, self.liquid.pre_ptr, self.liquid.in_ptr, self.liquid.n_liquid,
+                  self.dynamics.plastic_tuple(), out[k])
+        return tally_dict(out)
 
     def input_spikes(self, probs: np.ndarray, ids: np.ndarray, steps: int) -> np.ndarray:
         """The input neurons' spikes of samples ``ids`` in :meth:`run`,

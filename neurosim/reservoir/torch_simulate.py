@@ -87,30 +87,29 @@ class TorchLiquidSimulator(LiquidSimulator):
         self._exc_like_t = tensor(self._exc_like, torch.bool)
         self._w_lo = tensor(lq.w_lo)
         self._w_hi = tensor(lq.w_hi)
-        self._fan_out = tensor(np.diff(lq.pre_ptr), torch.int64)
 
     def run(self, probs: np.ndarray, ids: np.ndarray, steps: int,
-            record: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, int]:
+            record: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, dict]:
         """As :meth:`LiquidSimulator.run`, ``batch`` samples at a time on ``device``."""
         n = len(probs)
         record = np.zeros(n, bool) if record is None else np.asarray(record, bool)
         keys = sample_keys(self.seed, ids).view(np.int64)
         counts = np.zeros((n, self.liquid.n_liquid), np.int32)
         rasters = []
-        events = 0
+        per_neuron = np.zeros((n, self.liquid.n_total), np.int32)
         previous = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         try:
             for start in range(0, n, self.batch):
                 part = slice(start, start + self.batch)
-                c, r, ev = self._run_batch(probs[part], keys[part], int(steps), record[part])
-                counts[part] = c
+                counts[part], r, per_neuron[part] = self._run_batch(
+                    probs[part], keys[part], int(steps), record[part])
                 if r is not None:
                     rasters.append(r)
-                events += ev
         finally:
             torch.set_num_threads(previous)
-        return counts, (np.concatenate(rasters) if rasters else None), events
+        return (counts, (np.concatenate(rasters) if rasters else None),
+                self.tally_counts(per_neuron))
 
     def _run_batch(self, probs, keys, steps, record):
         dev, dtype = self.device, self.dtype
@@ -141,25 +140,23 @@ class TorchLiquidSimulator(LiquidSimulator):
         last = torch.full((b, n_total), -int(t_last0), dtype=torch.int64, device=dev)
         cur = torch.zeros((b, n_liq), dtype=dtype, device=dev)
         trace = torch.zeros((b, n_total), dtype=dtype, device=dev)
-        counts = torch.zeros((b, n_liq), dtype=torch.int32, device=dev)
+        counts = torch.zeros((b, n_total), dtype=torch.int32, device=dev)
         a_minus = torch.full((b,), a0 if mode == ASTRO_STDP else a_plus, dtype=torch.float64,
                              device=dev)
         rec = torch.as_tensor(np.nonzero(record)[0], device=dev)
         raster = torch.zeros((len(rec), steps, n_liq), dtype=torch.uint8, device=dev)
-        events = torch.zeros((), dtype=torch.int64, device=dev)
         resume = int(t_ref) + 1
         for t in range(steps):
             spikes = tk.threshold_reset(v, until, t, theta, 0.0, resume)
             liquid_spikes = spikes[:, :n_liq]
-            counts += liquid_spikes
+            counts += spikes
             if len(rec):
                 raster[:, t] = liquid_spikes[rec]
             if self.dense:
                 tk.deliver_dense(cur, (spikes * release[t - last]).to(dtype), w_dense)
-                events += (spikes * self._fan_out).sum()
             else:
-                events += tk.deliver_events(cur, spikes, self._pre_ptr, self._post, w,
-                                            scale=release[t - last])
+                tk.deliver_events(cur, spikes, self._pre_ptr, self._post, w,
+                                  scale=release[t - last])
             last.masked_fill_(spikes, t)
             v_liq, v_in = v[:, :n_liq], v[:, n_liq:]
             v_liq.copy_(v_liq * v_keep + cur * inv_tau_u)
@@ -181,5 +178,5 @@ class TorchLiquidSimulator(LiquidSimulator):
             a_plus *= lr_decay
             if mode == STDP:
                 a_minus.fill_(a_plus)
-        return (counts.cpu().numpy(), raster.cpu().numpy() if len(rec) else None,
-                int(events.item()))
+        counts = counts.cpu().numpy()
+        return counts[:, :n_liq], raster.cpu().numpy() if len(rec) else None, counts

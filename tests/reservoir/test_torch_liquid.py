@@ -57,7 +57,7 @@ def numba_float64(liquid, dyn, probs, ids, steps):
     n, n_total = liquid.n_liquid, liquid.n_total
     out = []
     for s in range(len(probs)):
-        counts = np.zeros(n, np.int32)
+        counts = np.zeros(n_total, np.int32)  # every neuron's spikes, liquid first
         simulate_sample(
             liquid.weight.astype(np.float64), liquid.pre_ptr, liquid.post, liquid.in_ptr,
             liquid.in_syn, liquid.in_pre, liquid.kind != INH, liquid.w_lo, liquid.w_hi, n,
@@ -66,7 +66,7 @@ def numba_float64(liquid, dyn, probs, ids, steps):
             np.zeros(n_total, np.int64), np.zeros(n), np.zeros(n_total),
             np.zeros(n_total, np.int32), np.zeros(784, np.int32), counts,
             np.zeros((0, 0), np.uint8))
-        out.append(counts)
+        out.append(counts[:n])
     return np.array(out)
 
 
