@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from neurosim.config.crossbar import CrossbarConfig
+from neurosim.config.lsm import DataSection as LsmDataSection
 from neurosim.config.schema import Output, StrictModel, Unit, problems_error, q
 
 #: Side of the event frame the liquid sees (the paper's 16 x 16 crop).
@@ -29,13 +30,9 @@ FRAME = 16
 CROP_SENSOR = 34
 
 
-class DataSection(StrictModel):
-    """Which images, and how many of each split."""
+class DataSection(LsmDataSection):
+    """Which images, and how many of each split (smaller defaults than the NALSM's)."""
 
-    dataset: Literal["fashion_mnist"] = "fashion_mnist"
-    """Data set (read from its standard idx files, never downloaded)."""
-    path: str | None = None
-    """Folder of the idx files; None: /usr/share/datasets/fashion-mnist."""
     train: int = Field(default=6000, ge=1, le=50000)
     """Training samples (from the first 50,000 training images)."""
     validation: int = Field(default=1000, ge=1, le=10000)

@@ -32,7 +32,6 @@ import os
 from pathlib import Path
 
 import h5py
-import numpy as np
 
 from neurosim.errors import DataError
 from neurosim.io.hdf5 import atomic_path
