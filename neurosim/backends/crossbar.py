@@ -24,8 +24,7 @@ from neurosim.backends.base import HARDWARE_COUNTERS
 from neurosim.backends.cpu import CpuBackend
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.crossbar.activity import tile_work
-from neurosim.crossbar.periphery import (Periphery, adc, noise_key, normal_draws,
-                                         normal_quantiles)
+from neurosim.crossbar.periphery import Periphery, adc, noise_key, noise_pool, noise_window
 from neurosim.crossbar.tiles import from_tiles, program, tile_grid, to_tiles
 from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
 from neurosim.engine.kernels import begin_step, finish_step
@@ -33,9 +32,6 @@ from neurosim.network.memory import check_fits
 
 #: spawn_key of the crossbar's seeds (0, 1: network build; 3: Poisson inputs).
 CROSSBAR_SEED_KEY = 7
-#: Stands in for the read-noise table when there is no read noise (it is not read).
-_NO_TABLE = np.zeros(1)
-_NO_TABLE.flags.writeable = False
 
 
 @njit(cache=True)
@@ -52,7 +48,7 @@ def _sort(a, n):
 
 @njit(cache=True)
 def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols, gain, syn_flat,
-                   present, row_synapses, rows_buf, acc, draws, hashes, table, read_std, key,
+                   present, row_synapses, rows_buf, acc, pool, noise_std, key,
                    adc_inv, adc_step, adc_half, counts):
     """Read every tile with a driven row and add its digitised outputs.
 
@@ -62,10 +58,10 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
     driven row's cells in every tile are then one contiguous stretch);
     ``present[t]``: tile ``t`` holds a synapse (others are skipped);
     ``row_synapses[m, r]``: synapses in source row ``r`` of matrix ``m``;
-    ``acc``: scratch of a tile's columns, ``draws`` of a matrix's (the
-    scaled read-noise draws; never written, so zero, without read noise),
-    ``hashes`` for :func:`normal_draws`; ``table``: the read-noise quantiles;
-    ``adc_inv``, ``adc_step``, ``adc_half`` (0: ideal ADC) in the cells'
+    ``acc``: scratch of a tile's columns; ``pool``: the read-noise draws
+    (:func:`~neurosim.crossbar.periphery.noise_pool`; zeros without read
+    noise); ``noise_std[k]``: a column's read-noise std when ``k`` rows are
+    driven; ``adc_inv``, ``adc_step``, ``adc_half`` (0: ideal ADC) in the cells'
     type; ``counts[m]`` accumulates (tile reads, driven rows, column
     outputs).  Returns the synaptic events delivered (synapses of the driven
     rows), as the cpu engine counts them.
@@ -94,15 +90,8 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
             b = a
             while b < n and rows_buf[b] // tile_rows == rb:
                 b += 1
-            std = read_std * np.sqrt(2.0 * (b - a))
+            std = noise_std[b - a]
             row_tile0 = tile0 + rb * tcols
-            if std > 0.0:
-                # Every draw of the tile row at once (tile t's columns have
-                # counters (step * n_tiles + t) * tile_cols + c: the row's are
-                # consecutive), then one stream through its cells (a row's
-                # cells are contiguous across its tiles).
-                normal_draws(key, (step * n_tiles + row_tile0) * tile_cols, n_cols, std, table,
-                             hashes, draws)
             for cb in range(tcols):
                 t = row_tile0 + cb
                 if not present[t]:
@@ -125,15 +114,16 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
                         for c in range(nc):
                             acc[np.uint64(c)] += cells[off + np.uint64(c)]
                     src, off = acc, np.uint64(0)
-                # Noise, ADC and gain in one pass (draws stay zero without noise).
-                d0 = np.uint64(cb * tile_cols)
+                # Noise, ADC and gain in one pass (the pool is zeros without
+                # noise); each tile read draws its own stretch of the pool.
+                d0 = noise_window(key, step * n_tiles + t) if std > 0.0 else np.uint64(0)
                 if adc_half > 0:
                     for c in range(nc):
-                        x = src[off + np.uint64(c)] + draws[d0 + np.uint64(c)]
+                        x = src[off + np.uint64(c)] + std * pool[d0 + np.uint64(c)]
                         syn_flat[base + np.uint64(c)] += adc(x, adc_inv, adc_step, adc_half) * gt
                 elif std > 0.0:
                     for c in range(nc):
-                        x = src[off + np.uint64(c)] + draws[d0 + np.uint64(c)]
+                        x = src[off + np.uint64(c)] + std * pool[d0 + np.uint64(c)]
                         syn_flat[base + np.uint64(c)] += x * gt
                 else:
                     for c in range(nc):
@@ -148,7 +138,7 @@ def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
                  spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
                  trace_idx, trace_every, trace_buf, trace_n,
                  mats, cells, tile_rows, tile_cols, gain, present, row_synapses, rows_buf, acc,
-                 draws, hashes, table, read_std, key, adc_inv, adc_step, adc_half, counts):
+                 pool, noise_std, key, adc_inv, adc_step, adc_half, counts):
     """:func:`neurosim.engine.kernels.run_serial` with delivery through the tiles:
     the same steps (:func:`~neurosim.engine.kernels.begin_step`, then
     :func:`_deliver_tiles`, then :func:`~neurosim.engine.kernels.finish_step`).
@@ -169,8 +159,8 @@ def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
         step = step0 + m
         events[0] += _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows,
                                     tile_cols, gain, syn_flat, present, row_synapses, rows_buf,
-                                    acc, draws, hashes, table, read_std, key, adc_inv, adc_step,
-                                    adc_half, counts)
+                                    acc, pool, noise_std, key, adc_inv, adc_step, adc_half,
+                                    counts)
         finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
                     spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
                     trace_buf, trace_n, v, syn)
@@ -244,9 +234,6 @@ class CrossbarBackend(CpuBackend):
         for m, per_row in enumerate(row_synapses):
             self.row_synapses[m, : per_row.size] = per_row
         self._acc = np.zeros(cols, dtype=net.dtype)
-        widest = int(self.mats[:, 4].max()) if len(mats) else 0  # a tile row's columns
-        self._draws = np.zeros(widest, dtype=net.dtype)
-        self._hashes = np.zeros(widest // 4 + 2, dtype=np.uint64)
 
     def _check_memory(self, groups, itemsize: int) -> None:
         """Refuse tiles that would not fit, before programming any.
@@ -266,14 +253,15 @@ class CrossbarBackend(CpuBackend):
     def _run_kernel(self, args: tuple) -> int:
         per = self.periphery
         rows_buf = np.zeros(self.hist.shape[1], dtype=np.int64)
-        real = np.dtype(self.network.dtype).type  # ADC arithmetic in the cells' type
+        dtype = self.network.dtype  # noise and ADC arithmetic in the cells' type
+        real = np.dtype(dtype).type
         inv = 1.0 / per.adc_step if per.adc_half else 0.0
-        table = normal_quantiles() if per.read_std > 0 else _NO_TABLE
-        return run_crossbar(*args, self.mats, self.cells, self.settings.tile_rows,
-                            self.settings.tile_cols, self.gain, self.present, self.row_synapses,
-                            rows_buf, self._acc,
-                            self._draws, self._hashes, table, per.read_std, self._key, real(inv),
-                            real(per.adc_step), real(per.adc_half), self.counts)
+        rows, cols = self.settings.tile_rows, self.settings.tile_cols
+        pool = noise_pool().astype(dtype) if per.read_std > 0 else np.zeros(cols, dtype)
+        noise_std = per.column_std(np.arange(rows + 1)).astype(dtype)
+        return run_crossbar(*args, self.mats, self.cells, rows, cols, self.gain, self.present,
+                            self.row_synapses, rows_buf, self._acc, pool, noise_std, self._key,
+                            real(inv), real(per.adc_step), real(per.adc_half), self.counts)
 
     def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
         """Tile work per projection (projections sharing source, target and

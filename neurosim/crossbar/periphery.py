@@ -11,16 +11,24 @@ Read noise is each device's conductance fluctuating by ``N(0, read_std)`` at
 every access, independently; summed over a column of differential pairs with
 inputs ``x`` that is one Gaussian of std ``read_std * sqrt(2 * sum(x**2))``
 per column and read, which is what is drawn (one draw per column instead of
-one per device).  Draws are counter-based (a pure function of key and
-counter), so results do not depend on chunking or batch order.  One 64-bit
-hash gives four draws: each 16-bit field picks one of 2**16 equally likely
-values, the standard normal quantiles at the bin midpoints ``(k + 0.5) / 2**16``
-(a discretised Gaussian: tails reach 4.32 std; variance 0.99998).  That is ~4x
-cheaper than one hash per draw and ~30x cheaper than Box-Muller, which matters
-at one draw per column read.  The draws of a read are made in two passes (the
-hashes, then the table look-ups) so that the arithmetic on the columns that
-follows vectorises.  The table is built on first use (:func:`normal_quantiles`)
-and handed to the compiled functions, so importing costs nothing.
+one per device).  The draws come from a discretised standard normal: the
+quantiles at the midpoints ``(k + 0.5) / 2**16`` of 2**16 equally likely bins
+(:func:`normal_quantiles`; tails reach 4.32 std, variance 0.99998), laid out
+once in a fixed random order (:func:`noise_pool`).  One read of ``n`` columns
+(``n`` at most a tile's width) takes the ``n`` consecutive pool entries from
+an offset hashed from the noise key and the read's counter
+(:func:`noise_window`): a pure function of key and counter, so results do not
+depend on chunking or batch order.  A column's draws over reads are then
+independent draws of the discretised normal, and the columns of one read get
+distinct pool entries; what two reads share is a shifted stretch of the same
+pool, so a pair (read, column) repeats the value of another with probability
+2**-16, as two independent draws from the table do, but such repeats come in
+runs along the columns.  The price of that is small for emulated read noise;
+the gain is that the noise of a read is one hash and a contiguous load per
+column, which vectorises with the column arithmetic: the per-column hash and
+table look-up it replaces tripled the cost of a noisy crossbar run.  The
+pool is built on first use and handed to the compiled functions, so
+importing costs nothing.
 """
 
 from __future__ import annotations
@@ -32,13 +40,16 @@ from statistics import NormalDist
 import numpy as np
 from numba import njit
 
+from neurosim.config.crossbar import MAX_TILE
 from neurosim.network.random import mix64
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MASK16 = np.uint64(0xFFFF)
-#: Equally likely values of one draw (16-bit fields).
+#: Equally likely values of one draw (16-bit offsets).
 TABLE_SIZE = 2**16
+#: Seeds the fixed order of :func:`noise_pool` (part of the model: changing it changes results).
+POOL_ORDER_SEED = 0x5EED_0FF5E7
 
 
 @cache
@@ -55,36 +66,27 @@ def normal_quantiles() -> np.ndarray:
     return table
 
 
+@cache
+def noise_pool() -> np.ndarray:
+    """:func:`normal_quantiles` in a fixed random order, then its first
+    :data:`~neurosim.config.crossbar.MAX_TILE` entries again, so that any read
+    of at most a tile's columns is one contiguous slice from its offset."""
+    order = np.random.default_rng(POOL_ORDER_SEED).permutation(TABLE_SIZE)
+    shuffled = normal_quantiles()[order]
+    pool = np.concatenate([shuffled, shuffled[:MAX_TILE]])
+    pool.flags.writeable = False
+    return pool
+
+
 @njit(cache=True)
 def _hash(key, index):
     return mix64(key + (np.uint64(index) + np.uint64(1)) * _GOLDEN)
 
 
 @njit(cache=True)
-def normal_draw(key, counter, table):
-    """Draw ``counter`` of ``key`` from the discretised standard normal ``table``
-    (:func:`normal_quantiles`; module docstring)."""
-    c = np.uint64(counter)
-    field = (_hash(key, c >> np.uint64(2)) >> (np.uint64(16) * (c & np.uint64(3)))) & _MASK16
-    return table[field]
-
-
-@njit(cache=True)
-def normal_draws(key, counter, n, scale, table, hashes, out):
-    """``out[:n]`` = ``scale`` times draws ``counter .. counter + n - 1`` of
-    ``key`` (as :func:`normal_draw`).
-
-    ``hashes``: scratch of at least ``n // 4 + 2`` uint64.
-    """
-    first = np.uint64(counter) >> np.uint64(2)
-    lane = counter & 3
-    for j in range((lane + n + 3) >> 2):
-        hashes[j] = _hash(key, first + np.uint64(j))
-    # Field i & 3 of hash i >> 2 is 16-bit word i of the hashes in memory on a
-    # little-endian machine (every platform numba supports): read in place.
-    fields = hashes.view(np.uint16)
-    for c in range(n):
-        out[c] = scale * table[fields[lane + c]]
+def noise_window(key, read):
+    """Offset into :func:`noise_pool` of the draws of read ``read`` of ``key``."""
+    return _hash(key, read) & _MASK16
 
 
 @njit(cache=True)
@@ -148,20 +150,17 @@ class Periphery:
 
 
 @njit(cache=True)
-def read_out(acc, n, noise_std, key, counter, step, half, table):
-    """Read noise then ADC on ``acc[:n]`` in place.
+def read_out(acc, n, noise_std, key, read, step, half, pool):
+    """Read noise then ADC on ``acc[:n]`` in place (``n`` at most a tile's width).
 
-    ``noise_std``: per-column noise std (0: none), drawn with counters
-    ``counter .. counter + n - 1`` of ``key`` from ``table``
-    (:func:`normal_quantiles`); ``half``: ADC codes per side (0: ideal ADC),
-    ``step``: conductance per code.
+    ``noise_std``: per-column noise std (0: none), scaling the draws of read
+    ``read`` of ``key`` from ``pool`` (:func:`noise_pool`); ``half``: ADC
+    codes per side (0: ideal ADC), ``step``: conductance per code.
     """
     if noise_std > 0.0:
-        draws = np.empty(n, dtype=acc.dtype)
-        normal_draws(key, counter, n, noise_std, table, np.empty(n // 4 + 2, dtype=np.uint64),
-                     draws)
+        o = noise_window(key, read)
         for c in range(n):
-            acc[c] += draws[c]
+            acc[c] += noise_std * pool[o + np.uint64(c)]
     if half > 0:
         inv = 1.0 / step
         for c in range(n):
@@ -174,5 +173,5 @@ def noise_key(seed: int, stream: int) -> np.uint64:
     return state[0]
 
 
-__all__ = ["Periphery", "adc", "half_codes", "noise_key", "normal_draw", "normal_draws",
+__all__ = ["Periphery", "adc", "half_codes", "noise_key", "noise_pool", "noise_window",
            "normal_quantiles", "read_out"]

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.config.loader import format_validation_error
-from neurosim.crossbar.periphery import Periphery, noise_key, normal_quantiles, read_out
+from neurosim.crossbar.periphery import Periphery, noise_key, noise_pool, read_out
 from neurosim.crossbar.random_device import random_pairs
 from neurosim.crossbar.stages import Drift, device_chain
 from neurosim.errors import ConfigError
@@ -120,11 +120,12 @@ def program(weights: np.ndarray, cfg: CrossbarConfig, seed: int,
 
 
 @njit(cache=True)
-def _read_out_batch(partial, noise_std, key, counter, step, half, table):
-    """:func:`read_out` on every row (sample) of ``partial``; counters per row."""
+def _read_out_batch(partial, noise_std, key, first_read, step, half, pool):
+    """:func:`read_out` on every row (sample) of ``partial``: one read each,
+    counted from ``first_read``."""
     n = partial.shape[1]
     for b in range(partial.shape[0]):
-        read_out(partial[b], n, noise_std[b], key, counter + b * n, step, half, table)
+        read_out(partial[b], n, noise_std[b], key, first_read + b, step, half, pool)
 
 
 class CrossbarArray:
@@ -158,7 +159,7 @@ class CrossbarArray:
         self.matrix = program(weights, self.cfg, seed, dtype=self.dtype)
         self.periphery = Periphery.from_config(self.cfg)
         self._key = noise_key(seed, READ_NOISE_STREAM)
-        self._counter = 0
+        self._reads = 0  # tile reads so far: the read-noise counter
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -185,8 +186,8 @@ class CrossbarArray:
                 c0, c1 = cb * m.cols, min((cb + 1) * m.cols, m.n_out)
                 partial = xs @ m.g_diff[t, : r1 - r0, : c1 - c0]
                 _read_out_batch(partial, np.ascontiguousarray(std, dtype=np.float64), self._key,
-                                self._counter, per.adc_step, per.adc_half, normal_quantiles())
-                self._counter += partial.size
+                                self._reads, per.adc_step, per.adc_half, noise_pool())
+                self._reads += partial.shape[0]
                 y[:, c0:c1] += partial * self.dtype.type(m.gain[t])
         y *= scale
         return y[0] if single else y

@@ -7,10 +7,20 @@ import numpy as np
 from scipy import stats
 
 from neurosim.crossbar import device_params
-from neurosim.crossbar.periphery import (Periphery, adc, normal_draw, normal_draws,
+from neurosim.config.crossbar import MAX_TILE
+from neurosim.crossbar.periphery import (Periphery, adc, noise_pool, noise_window,
                                          normal_quantiles, read_out)
+from neurosim.crossbar.tiles import _read_out_batch
 
 TABLE = normal_quantiles()
+POOL = noise_pool()
+
+
+def noise(key, reads, columns, std=1.0, first_read=0):
+    """Read noise alone: ``reads x columns`` draws (zero signal, no ADC)."""
+    out = np.zeros((reads, columns))
+    _read_out_batch(out, np.full(reads, std), np.uint64(key), first_read, 0.0, 0, POOL)
+    return out
 
 
 def test_dac_levels_and_clipping():
@@ -31,7 +41,7 @@ def test_adc_step_and_clipping():
     assert per.adc_half == 127 and per.adc_step == 2.0 / 127
     acc = np.linspace(-3, 3, 6001)
     out = acc.copy()
-    read_out(out, out.size, 0.0, np.uint64(0), 0, per.adc_step, per.adc_half, TABLE)
+    read_out(out, out.size, 0.0, np.uint64(0), 0, per.adc_step, per.adc_half, POOL)
     codes = out / per.adc_step
     np.testing.assert_allclose(codes, np.rint(codes), atol=1e-9)
     inside = np.abs(acc) <= 2.0
@@ -43,45 +53,57 @@ def test_adc_step_and_clipping():
 def test_ideal_adc_and_no_noise_change_nothing():
     acc = np.random.default_rng(0).normal(size=1000)
     out = acc.copy()
-    read_out(out, out.size, 0.0, np.uint64(0), 0, 0.0, 0, TABLE)
+    read_out(out, out.size, 0.0, np.uint64(0), 0, 0.0, 0, POOL)
     np.testing.assert_array_equal(out, acc)
 
 
 def test_read_noise_std_per_column_is_per_device_std_times_sqrt_2k():
     per = Periphery.from_config(device_params(read_noise=0.01, g_min="0 S", g_max="10 uS"))
-    k, n = 9, 100_000
+    k = 9
     std = per.column_std(k)
     assert std == 0.01 * 10e-6 * np.sqrt(2 * k)
-    out = np.zeros(n)
-    read_out(out, n, std, np.uint64(12345), 0, 0.0, 0, TABLE)
+    out = noise(12345, 400, 256, std).ravel()
+    n = out.size
     stat = (n - 1) * out.var(ddof=1) / std**2
     assert stats.chi2.ppf(5e-5, n - 1) < stat < stats.chi2.ppf(1 - 5e-5, n - 1)
     assert abs(out.mean()) < 5 * std / np.sqrt(n)
 
 
-def test_noise_draws_are_a_discretised_standard_normal():
-    z = np.array([normal_draw(np.uint64(99), i, TABLE) for i in range(200_000)])
+def test_a_columns_draws_over_reads_are_a_discretised_standard_normal():
+    z = noise(99, 200_000, 3)[:, 1]
     assert abs(z.mean()) < 5 / np.sqrt(z.size)
     assert abs(z.var() - 1) < 5 * np.sqrt(2 / z.size)
     assert stats.kstest(z, "norm").pvalue > 1e-4
     assert np.abs(z).max() < 4.33
 
 
-def test_batched_noise_equals_the_single_draws():
-    # read_out draws counters counter .. counter + n - 1, whatever the alignment.
-    key, counter, n = np.uint64(5), 7, 13
-    out = np.zeros(n)
-    read_out(out, n, 2.0, key, counter, 0.0, 0, TABLE)
-    expected = [2.0 * normal_draw(key, counter + c, TABLE) for c in range(n)]
-    np.testing.assert_array_equal(out, expected)
+def test_draws_are_uncorrelated_across_columns_and_reads():
+    z = noise(7, 20_000, 64)
+    limit = 5 / np.sqrt(z.shape[0])
+    across_columns = [np.corrcoef(z[:, c], z[:, c + 1])[0, 1] for c in range(63)]
+    across_reads = [np.corrcoef(z[:-1, c], z[1:, c])[0, 1] for c in range(64)]
+    assert np.abs(across_columns).max() < limit
+    assert np.abs(across_reads).max() < limit
 
 
-def test_batched_draws_over_many_hashes_equal_the_single_draws():
-    key, counter, n = np.uint64(11), 1_000_003, 1001
-    out = np.zeros(n, dtype=np.float32)
-    normal_draws(key, counter, n, 0.5, TABLE, np.zeros(n // 4 + 2, dtype=np.uint64), out)
-    expected = np.array([0.5 * normal_draw(key, counter + c, TABLE) for c in range(n)], np.float32)
-    np.testing.assert_array_equal(out, expected)
+def test_a_read_is_a_stretch_of_the_pool_from_its_hashed_offset():
+    key, read = np.uint64(5), 1_000_003
+    out = np.zeros(MAX_TILE)
+    read_out(out, MAX_TILE, 2.0, key, read, 0.0, 0, POOL)
+    o = int(noise_window(key, read))
+    np.testing.assert_array_equal(out, 2.0 * POOL[o:o + MAX_TILE])
+    assert np.unique(out).size == MAX_TILE  # a read's columns get distinct draws
+    # Batched reads are the single reads, one counter per sample.
+    np.testing.assert_array_equal(noise(5, 3, 10, 2.0, first_read=read)[2],
+                                  2.0 * POOL[int(noise_window(key, read + 2)):][:10])
+
+
+def test_pool_is_the_quantile_table_in_a_fixed_order_then_its_wrap():
+    size = TABLE.size
+    np.testing.assert_array_equal(np.sort(POOL[:size]), TABLE)
+    np.testing.assert_array_equal(POOL[size:], POOL[:MAX_TILE])
+    assert not np.array_equal(POOL[:size], TABLE)
+    assert int(noise_window(np.uint64(3), 4)) < size
 
 
 def test_quantile_table_is_the_normal_ppf_at_bin_midpoints_and_odd():
@@ -91,11 +113,11 @@ def test_quantile_table_is_the_normal_ppf_at_bin_midpoints_and_odd():
     assert 0 < 1 - TABLE.var() < 3e-5  # discretised: the tails beyond 4.32 std are cut
 
 
-def test_importing_builds_no_quantile_table():
+def test_importing_builds_no_noise_table():
     code = ("import neurosim, neurosim.crossbar.periphery as p; "
-            "print(p.normal_quantiles.cache_info().currsize)")
+            "print(p.normal_quantiles.cache_info().currsize, p.noise_pool.cache_info().currsize)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "0"
+    assert out.stdout.strip() == "0 0"
 
 
 def test_adc_in_float32_gives_codes_and_clips():
