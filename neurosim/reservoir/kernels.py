@@ -53,6 +53,55 @@ TALLY = ("liquid_spikes", "input_spikes", "input_synaptic_events", "liquid_synap
 
 
 @njit(cache=True)
+def fire(v, refr, theta, ref_steps, spikes):
+    """Steps 1 and 4: threshold and reset; a neuron that fires is blocked for
+    the next ``ref_steps`` steps. Writes the spiking neurons, in increasing
+    order, to ``spikes`` and returns their number."""
+    ns = 0
+    for i in range(v.size):
+        if refr[i] > 0:
+            refr[i] -= 1
+        elif v[i] >= theta:
+            v[i] = 0.0
+            refr[i] = ref_steps
+            spikes[ns] = i
+            ns += 1
+    return ns
+
+
+@njit(cache=True)
+def deliver(t, spikes, ns, n_liquid, w, pre_ptr, post, syn_decay, last, cur, counts, raster):
+    """Step 2: each spike of ``j`` makes its synaptic currents ``w`` again
+    (module docstring). Adds the spikes to ``counts``, records the liquid's in
+    ``raster`` (when not empty) and returns how many were the liquid's."""
+    record = raster.shape[0] > 0
+    n_liq = 0
+    for k in range(ns):
+        j = spikes[k]
+        counts[j] += 1
+        if j < n_liquid:
+            n_liq += 1
+            if record:
+                raster[t, j] = 1
+        f = 1.0 - syn_decay ** (t - last[j])
+        last[j] = t
+        for s in range(pre_ptr[j], pre_ptr[j + 1]):
+            cur[post[s]] += w[s] * f
+    return n_liq
+
+
+@njit(cache=True)
+def integrate(v, cur, n_liquid, v_keep, inv_tau_u, syn_decay):
+    """Step 3 without the input drive: liquid membranes take their synaptic
+    current, which then decays; input neurons only leak."""
+    for i in range(n_liquid):
+        v[i] = v[i] * v_keep + cur[i] * inv_tau_u
+        cur[i] *= syn_decay
+    for i in range(n_liquid, v.size):
+        v[i] *= v_keep
+
+
+@njit(cache=True)
 def simulate_sample(w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi, n_liquid,
                     prob, active, key, steps, neuron, plastic, lr_decay,
                     v, refr, last, cur, trace, spikes, inp_idx, counts, raster):
@@ -74,43 +123,17 @@ def simulate_sample(w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_
     tau_astro = plastic[4]
     a_minus = plastic[5] if mode == ASTRO_STDP else a_plus
     ref_steps = np.int32(t_ref)
-    record = raster.shape[0] > 0
     v[:] = 0.0
     refr[:] = 0
     last[:] = -np.int64(t_last0)
     cur[:] = 0.0
     counts[:] = 0
     for t in range(steps):
-        # 1. threshold and reset; 4. refractoriness (a neuron that fires is
-        #    blocked for the next t_ref steps), in the same pass
-        ns = 0
-        for i in range(n_total):
-            if refr[i] > 0:
-                refr[i] -= 1
-            elif v[i] >= theta:
-                v[i] = 0.0
-                refr[i] = ref_steps
-                spikes[ns] = i
-                ns += 1
-        # 2. delivery (spikes are in increasing index order: liquid first)
-        n_liq = 0
-        for k in range(ns):
-            j = spikes[k]
-            counts[j] += 1
-            if j < n_liquid:
-                n_liq += 1
-                if record:
-                    raster[t, j] = 1
-            f = 1.0 - syn_decay ** (t - last[j])
-            last[j] = t
-            for s in range(pre_ptr[j], pre_ptr[j + 1]):
-                cur[post[s]] += w[s] * f
-        # 3. membranes: liquid (synaptic current), then inputs (drive)
-        for i in range(n_liquid):
-            v[i] = v[i] * v_keep + cur[i] * inv_tau_u
-            cur[i] *= syn_decay
-        for i in range(n_liquid, n_total):
-            v[i] *= v_keep
+        # steps 1-4 of the module docstring
+        ns = fire(v, refr, theta, ref_steps, spikes)
+        n_liq = deliver(t, spikes, ns, n_liquid, w, pre_ptr, post, syn_decay, last, cur, counts,
+                        raster)
+        integrate(v, cur, n_liquid, v_keep, inv_tau_u, syn_decay)
         n_drive = bernoulli_step(key, t, active, prob, n_inputs, inp_idx)
         for k in range(n_drive):
             v[n_liquid + inp_idx[k]] += i_in

@@ -48,6 +48,7 @@ from neurosim.config import load_config, load_config_text
 from neurosim.config.lsm import LSMConfig
 from neurosim.errors import ConfigError, DataError
 from neurosim.reservoir.branching import branching_factor
+from neurosim.reservoir.kernels import deliver, fire, integrate
 from neurosim.reservoir.liquid import Liquid, build_liquid
 from neurosim.reservoir.metrics import MemoryCapacity, kernel_rank, memory_capacity, separation
 from neurosim.reservoir.pipeline import dynamics, liquid_spec
@@ -113,29 +114,13 @@ def _drive(w, pre_ptr, post, n_liquid, neuron, in_ptr, in_idx, steps, force_t, f
     last = np.full(n_total, -np.int64(t_last0))
     cur = np.zeros(n_liquid, np.float32)
     spikes = np.zeros(n_total, np.int32)
+    counts = np.zeros(n_total, np.int32)
     for t in range(steps):
-        ns = 0
-        for i in range(n_total):
-            if refr[i] > 0:
-                refr[i] -= 1
-            elif v[i] >= theta or (t == force_t and i == force_i):
-                v[i] = 0.0
-                refr[i] = ref_steps
-                spikes[ns] = i
-                ns += 1
-        for k in range(ns):
-            j = spikes[k]
-            if j < n_liquid:
-                raster[t, j] = 1
-            f = 1.0 - syn_decay ** (t - last[j])
-            last[j] = t
-            for s in range(pre_ptr[j], pre_ptr[j + 1]):
-                cur[post[s]] += w[s] * f
-        for i in range(n_liquid):
-            v[i] = v[i] * v_keep + cur[i] * inv_tau_u
-            cur[i] *= syn_decay
-        for i in range(n_liquid, n_total):
-            v[i] *= v_keep
+        if t == force_t and refr[force_i] == 0:
+            v[force_i] = max(v[force_i], theta)  # at threshold: fires now
+        ns = fire(v, refr, theta, ref_steps, spikes)
+        deliver(t, spikes, ns, n_liquid, w, pre_ptr, post, syn_decay, last, cur, counts, raster)
+        integrate(v, cur, n_liquid, v_keep, inv_tau_u, syn_decay)
         for q in range(in_ptr[t], in_ptr[t + 1]):
             v[n_liquid + in_idx[q]] += i_in
 
