@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Branching factor during the NALSM initialisation, from over- and under-excited starts.
 
-The liquid of a config (default ``nalsm_fashion``) is built with several
-initial weight magnitudes (``liquid.w_init``): small weights give a quiet,
-sub-critical liquid, large ones a runaway one. Each is initialised with its
+The liquid of each config (default ``nalsm_fashion``, the astrocyte-modulated
+rule, beside ``lsm_stdp_fashion``, plain STDP) is built with several initial
+weight magnitudes (``liquid.w_init``): small weights give a quiet,
+sub-critical liquid, large ones a busier one. Each is initialised with its
 plasticity rule, and every ``--every`` initialisation images the branching
 factor is measured, as in the protocol, on ``--probe`` test samples run from
 the current weights. Writes ``benchmarks/results/branching_init.json`` and a
-PNG of branching factor against initialisation images.
+PNG of branching factor against initialisation images (colour: initial
+weight; solid: astrocyte, dashed: plain STDP).
 
 Example:
-    python benchmarks/bench_branching_init.py --w-init 0.5,1,3 --samples 5000 --every 500
+    python benchmarks/bench_branching_init.py --w-init 0.5,1,3 --samples 20000 --every 2000
 """
 from __future__ import annotations
 
@@ -59,44 +61,68 @@ def trajectory(cfg, data, w_init, samples, every, probe, seed):
     return points
 
 
+def plot(runs: dict, configs: list[str], path: str) -> None:
+    """Branching factor and liquid rate against initialisation images."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax_rate) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for style, name in zip(("-", "--", ":"), configs):
+        for colour, (w, pts) in enumerate(runs[name].items()):
+            done = [q["init_samples"] for q in pts]
+            kw = dict(ls=style, marker="o", ms=3, color=f"C{colour}")
+            ax.plot(done, [q["branching_factor"] for q in pts], label=f"{name}, initial |w| = {w}",
+                    **kw)
+            ax_rate.plot(done, [q["liquid_rate_hz"] for q in pts], **kw)
+    ax.axhline(1.0, color="k", ls=":", lw=1)
+    ax.set(xlabel="initialisation images (20 ms each)", ylabel="branching factor",
+           title="Branching factor during initialisation")
+    ax.legend(fontsize=8)
+    ax_rate.set(xlabel="initialisation images (20 ms each)", ylabel="liquid rate (Hz)",
+                yscale="log", title="Liquid firing rate (probe samples)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--config", default="nalsm_fashion")
+    p.add_argument("--configs", default="nalsm_fashion,lsm_stdp_fashion",
+                   help="comma-separated built-in configs")
     p.add_argument("--w-init", default="0.5,1,3", help="comma-separated initial |w|")
     p.add_argument("--samples", type=int, default=5000, help="initialisation images")
     p.add_argument("--every", type=int, default=500)
     p.add_argument("--probe", type=int, default=20, help="test samples per measurement")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=os.path.join(HERE, "results"))
+    p.add_argument("--replot", action="store_true", help="only redraw the PNG from the JSON")
     args = p.parse_args()
+    out = os.path.join(args.out, "branching_init.json")
+    if args.replot:
+        with open(out) as f:
+            saved = json.load(f)
+        plot(saved["runs"], saved["configs"], out.replace(".json", ".png"))
+        return
     data = load_fashion_mnist()
     runs = {}
     t0 = time.perf_counter()
-    for w in (float(x) for x in args.w_init.split(",")):
-        cfg = load_config(os.path.join(REPO, "configs", f"{args.config}.yaml"),
-                          overrides=[f"liquid.w_init={w}"])
-        runs[str(w)] = trajectory(cfg, data, w, args.samples, args.every, args.probe, args.seed)
+    configs = args.configs.split(",")
+    weights = [float(x) for x in args.w_init.split(",")]
+    for name in configs:
+        runs[name] = {}
+        for w in weights:
+            cfg = load_config(os.path.join(REPO, "configs", f"{name}.yaml"),
+                              overrides=[f"liquid.w_init={w}"])
+            print(f"{name} ({cfg.plasticity.rule}):", flush=True)
+            runs[name][str(w)] = trajectory(cfg, data, w, args.samples, args.every, args.probe,
+                                            args.seed)
     os.makedirs(args.out, exist_ok=True)
-    out = os.path.join(args.out, "branching_init.json")
     with open(out, "w") as f:
-        json.dump({"config": args.config, "probe_samples": args.probe, "runs": runs,
+        json.dump({"configs": configs, "probe_samples": args.probe, "runs": runs,
                    "wall_s": time.perf_counter() - t0, "machine": machine(),
                    "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, f, indent=1)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for w, pts in runs.items():
-        ax.plot([q["init_samples"] for q in pts], [q["branching_factor"] for q in pts],
-                marker="o", label=f"initial |w| = {w}")
-    ax.axhline(1.0, color="k", ls="--", lw=1)
-    ax.set(xlabel="initialisation images (20 ms each)", ylabel="branching factor",
-           title=f"{args.config}: astrocyte-modulated STDP")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out.replace(".json", ".png"), dpi=100)
+    plot(runs, configs, out.replace(".json", ".png"))
     print(f"-> {out}")
 
 
