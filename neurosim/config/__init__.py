@@ -16,7 +16,6 @@ from neurosim.config.loader import (
     parse_override,
     validate_config,
 )
-from neurosim.config.lsm import LSMConfig
 from neurosim.config.schema import (
     CONNECT_RULES,
     DISTRIBUTIONS,
@@ -51,6 +50,16 @@ from neurosim.config.schema import (
     Value,
     parse_value,
 )
+
+
+def __getattr__(name: str):
+    # Loaded on first use, as the loader loads it: a plain run never needs it.
+    if name == "LSMConfig":
+        from neurosim.config.lsm import LSMConfig
+
+        return LSMConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CONNECT_RULES", "DISTRIBUTIONS", "GENERATOR_MODELS", "PARAM_MODELS", "STATE_VARIABLES",
