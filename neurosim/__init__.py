@@ -8,21 +8,9 @@ Typical use::
     print(result.mean_rate("exc"))
 """
 
-import os
-
 __version__ = "0.1.0"
 
-# Set before numba is imported (it reads its settings then); a user's own
-# setting wins.
-# - Bit-identical results for any thread count need the same scalar math in
-#   every loop: Intel SVML would give vectorised exp a different last bit than
-#   the remainder loops, whose extent depends on the thread split.
-# - Threads meet once per time step.  libgomp's default let an idle worker
-#   sleep at once here (~0.5 ms to wake on a 2-core VM, longer than a step);
-#   spinning a bounded while first brings a meeting to ~2 us, and the worker
-#   still sleeps when the engine is idle, leaving the core to others.
-os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
-os.environ.setdefault("GOMP_SPINCOUNT", "100000")
+import neurosim.numba_settings  # noqa: E402,F401  (before numba is imported)
 
 from neurosim.api import build, simulate  # noqa: E402
 from neurosim.config import dump_config, load_config  # noqa: E402
