@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
+from neurosim.engine.prefetch import DISTANCE, prefetch
 from neurosim.models.lif import MODEL_CODES
 
 LIF_EXP = MODEL_CODES["lif_exp"]
@@ -189,7 +190,12 @@ def _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin, n_slots
         if emitted < 0:
             continue
         row = emitted % n_hist
-        for q in range(hist_len[row]):
+        n_spikes = hist_len[row]
+        for q in range(n_spikes):
+            if q + DISTANCE < n_spikes:
+                ahead = indptr[hist[row, q + DISTANCE] * n_slots + k]
+                prefetch(targets, ahead)
+                prefetch(weights, ahead)
             base = hist[row, q] * n_slots + k
             a = indptr[base]
             b = indptr[base + 1]
