@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PositiveFloat, field_validator, model_validator
 
 from neurosim.config.schema import (
     Energy,
@@ -166,10 +166,15 @@ class ReadoutSection(StrictModel):
     """Softmax training epochs (test accuracy taken at the best validation epoch)."""
     batch_size: int = Field(default=256, ge=1)
     """Minibatch size."""
-    learning_rate: float = Field(default=0.01, gt=0)
-    """Adam learning rate."""
+    learning_rate: list[PositiveFloat] = Field(default=[0.01], min_length=1)
+    """Adam learning rate, or a list of rates to try (the best on validation is kept)."""
     ridge_alphas: list[float] = Field(default=[1e-6, 1e-5, 1e-4, 1e-3], min_length=1)
     """Ridge penalties tried (chosen on validation)."""
+
+    @field_validator("learning_rate", mode="before")
+    @classmethod
+    def _one_rate_is_a_list(cls, value):
+        return [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 class BranchingSection(StrictModel):

@@ -25,12 +25,16 @@ from neurosim.progress import SampleProgress
 from neurosim.reservoir.branching import branching_factor
 from neurosim.reservoir.kernels import TALLY
 from neurosim.reservoir.liquid import Liquid, LiquidSpec, build_liquid
-from neurosim.reservoir.readout import ReadoutResult, l1_features, train_ridge, train_softmax
+from neurosim.reservoir.readout import (ReadoutResult, best_on_validation, l1_features,
+                                        train_ridge, train_softmax)
 from neurosim.reservoir.simulate import Dynamics, LiquidSimulator
 
 SPLITS = ("train", "validation", "test")
 # Offsets of the input-spike stream ids: every presentation draws its own spikes.
 _ID_OFFSET = {"train": 0, "validation": 0, "test": 1 << 32, "init": 1 << 40}
+#: Seed streams of a run (children of ``SeedSequence(cfg.seed)``): liquid,
+#: data split, initialisation order, input spikes, readout.
+_SEED_STREAMS, _READOUT_STREAM = 5, 4
 
 
 @dataclass
@@ -128,12 +132,37 @@ def _select(rng: np.random.Generator, pool: np.ndarray, n: int) -> np.ndarray:
     return pool if n == len(pool) else np.sort(rng.choice(pool, n, replace=False))
 
 
+def readout_inputs(features: dict[str, SplitFeatures]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(L1 features, labels) of the train, validation and test splits."""
+    return [(l1_features(features[s].counts), features[s].labels) for s in SPLITS]
+
+
+def softmax_readouts(cfg: LSMConfig, xy: list[tuple[np.ndarray, np.ndarray]],
+                     ) -> list[ReadoutResult]:
+    """One softmax layer per learning rate of ``cfg.readout`` (same seed) on
+    :func:`readout_inputs`."""
+    ro = cfg.readout
+    seed = np.random.SeedSequence(cfg.seed).spawn(_SEED_STREAMS)[_READOUT_STREAM]
+    return [train_softmax(*xy, epochs=ro.epochs, batch_size=ro.batch_size, learning_rate=rate,
+                          seed=int(seed.generate_state(1)[0]))
+            for rate in ro.learning_rate]
+
+
+def train_readouts(cfg: LSMConfig, features: dict[str, SplitFeatures],
+                   ) -> tuple[ReadoutResult, ReadoutResult]:
+    """The softmax readout (its learning rate chosen on validation) and the
+    ridge readout of ``cfg.readout``."""
+    xy = readout_inputs(features)
+    softmax = best_on_validation(softmax_readouts(cfg, xy))
+    return softmax, train_ridge(*xy, alphas=list(cfg.readout.ridge_alphas))
+
+
 def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
             threads: int | None = None, liquid: Liquid | None = None) -> LSMResult:
     """Run the whole protocol of ``cfg``; ``liquid`` replaces the built one (tests)."""
     t_start = time.perf_counter()
     data = load_fashion_mnist(cfg.data.path)
-    seeds = np.random.SeedSequence(cfg.seed).spawn(5)
+    seeds = np.random.SeedSequence(cfg.seed).spawn(_SEED_STREAMS)
     rng_split, rng_init = np.random.default_rng(seeds[1]), np.random.default_rng(seeds[2])
     input_seed = int(seeds[3].generate_state(1)[0])
     liquid = build_liquid(liquid_spec(cfg), seeds[0]) if liquid is None else liquid
@@ -212,11 +241,7 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     t_sim = time.perf_counter()
 
     # 3. readouts and branching factor
-    xy = [(l1_features(features[s].counts), features[s].labels) for s in SPLITS]
-    ro = cfg.readout
-    softmax = train_softmax(*xy, epochs=ro.epochs, batch_size=ro.batch_size,
-                            learning_rate=ro.learning_rate, seed=int(seeds[4].generate_state(1)[0]))
-    ridge = train_ridge(*xy, alphas=list(ro.ridge_alphas))
+    softmax, ridge = train_readouts(cfg, features)
     sigma = (branching_factor(np.concatenate(rasters), *liquid.liquid_adjacency(),
                               window=cfg.steps(cfg.branching.window),
                               margin=cfg.steps(cfg.branching.margin))

@@ -4,7 +4,8 @@ Features are the liquid spike counts of a sample divided by their sum (L1),
 then, as in the reference, by the largest training feature so the inputs of
 the layer span [0, 1]. The softmax layer is trained by minibatch Adam on
 cross-entropy; the reported test accuracy is the one at the epoch of best
-validation accuracy. Ridge regression fits one-hot targets in closed form,
+validation accuracy (and, given several learning rates, the rate is chosen
+the same way). Ridge regression fits one-hot targets in closed form,
 with its penalty chosen on the validation set.
 """
 
@@ -68,6 +69,11 @@ def train_softmax(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, n
     e = best_epoch
     return ReadoutResult(float(curves["test"][e]), float(curves["validation"][e]),
                          float(curves["train"][e]), e, curves, float(learning_rate))
+
+
+def best_on_validation(runs: list[ReadoutResult]) -> ReadoutResult:
+    """The run with the best validation accuracy (the first on ties)."""
+    return max(runs, key=lambda run: run.validation_accuracy)
 
 
 def train_ridge(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],

@@ -10,7 +10,9 @@ import pytest
 
 from neurosim.cli import main
 from neurosim.config import load_config, load_config_text
-from neurosim.reservoir.readout import l1_features, train_ridge
+from neurosim.reservoir.pipeline import (SplitFeatures, readout_inputs, softmax_readouts,
+                                         train_readouts)
+from neurosim.reservoir.readout import best_on_validation, l1_features, train_ridge
 from neurosim.reservoir.results import load_features, load_summary
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
@@ -70,6 +72,27 @@ def test_small_nalsm_learns_above_chance(dataset, tmp_path, capsys):
     xy = [(l1_features(a[s].counts), a[s].labels) for s in ("train", "validation", "test")]
     again = train_ridge(*xy, alphas=[summary["ridge_alpha"]])
     assert again.test_accuracy == pytest.approx(summary["ridge_test"])
+    softmax, ridge = train_readouts(load_config_text(cfg_file.read_text(), "small"), a)
+    assert softmax.test_accuracy == pytest.approx(summary["softmax_test"])
+    assert ridge.test_accuracy == pytest.approx(summary["ridge_test"])
+
+
+def test_softmax_learning_rate_is_chosen_on_validation(dataset):
+    rng = np.random.default_rng(1)
+    centres = rng.random((10, 50))
+    features = {}
+    for split, n in (("train", 300), ("validation", 100), ("test", 100)):
+        labels = rng.integers(0, 10, n)
+        counts = rng.poisson(20 * centres[labels])
+        features[split] = SplitFeatures(counts, labels, np.arange(n))
+    cfg = load_config_text(SMALL.format(path=dataset, out="x"), overrides=[
+        "readout.learning_rate=[1e-7, 0.05]", "readout.epochs=3"])
+    runs = softmax_readouts(cfg, readout_inputs(features))
+    assert [run.hyper for run in runs] == [1e-7, 0.05]
+    assert runs[1].validation_accuracy > runs[0].validation_accuracy
+    assert best_on_validation(runs) is runs[1]
+    assert best_on_validation(runs[::-1] + [runs[1]]) is runs[1]  # first of equals
+    assert train_readouts(cfg, features)[0].test_accuracy == runs[1].test_accuracy
 
 
 def test_same_features_for_any_thread_count(dataset):
@@ -108,6 +131,8 @@ def test_missing_dataset_is_one_clear_error(tmp_path, capsys):
     ("protocol.sample_duration=250.5 ms", "protocol.sample_duration: 250.5 ms is not a whole"),
     ("task=lsm_regression", "task: unknown task 'lsm_regression'"),
     ("liquid.lambda=3", "liquid.lambda: unknown key"),
+    ("readout.learning_rate=[0.01, -1]", "readout.learning_rate.1: Input should be greater than 0"),
+    ("readout.learning_rate=[]", "readout.learning_rate: List should have at least 1 item"),
 ])
 def test_bad_configs_name_the_key(override, message, capsys):
     assert main(["validate", str(CONFIGS / "nalsm_fashion.yaml"), "--set", override]) == 2
