@@ -22,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.config.lsm import DataSection as LsmDataSection
+from neurosim.config.lsm import ReadoutSection as LsmReadoutSection
 from neurosim.config.schema import Output, StrictModel, Unit, problems_error, q
 
 #: Side of the event frame the liquid sees (the paper's 16 x 16 crop).
@@ -88,15 +89,13 @@ class LiquidSection(StrictModel):
     random device's std, then scaled the same way)."""
 
 
-class ReadoutSection(StrictModel):
-    """Softmax layer and ridge regression on the liquid spike counts."""
+class ReadoutSection(LsmReadoutSection):
+    """The LSM readout's keys, with defaults for the small 200-neuron liquid."""
 
     epochs: int = Field(default=40, ge=1)
     """Softmax training epochs (test accuracy taken at the best validation epoch)."""
     batch_size: int = Field(default=128, ge=1)
     """Minibatch size."""
-    learning_rate: float = Field(default=0.01, gt=0)
-    """Adam learning rate."""
     ridge_alphas: list[float] = Field(default=[1e-5, 1e-4, 1e-3, 1e-2], min_length=1)
     """Ridge penalties tried (chosen on validation)."""
 

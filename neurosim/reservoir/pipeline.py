@@ -26,7 +26,7 @@ from neurosim.reservoir.branching import branching_factor
 from neurosim.reservoir.kernels import TALLY
 from neurosim.reservoir.liquid import Liquid, LiquidSpec, build_liquid
 from neurosim.reservoir.readout import (ReadoutResult, best_on_validation, l1_features,
-                                        train_ridge, train_softmax)
+                                        softmax_per_rate, train_ridge)
 from neurosim.reservoir.simulate import Dynamics, LiquidSimulator
 
 SPLITS = ("train", "validation", "test")
@@ -143,9 +143,8 @@ def softmax_readouts(cfg: LSMConfig, xy: list[tuple[np.ndarray, np.ndarray]],
     :func:`readout_inputs`."""
     ro = cfg.readout
     seed = np.random.SeedSequence(cfg.seed).spawn(_SEED_STREAMS)[_READOUT_STREAM]
-    return [train_softmax(*xy, epochs=ro.epochs, batch_size=ro.batch_size, learning_rate=rate,
-                          seed=int(seed.generate_state(1)[0]))
-            for rate in ro.learning_rate]
+    return softmax_per_rate(*xy, learning_rates=ro.learning_rate, epochs=ro.epochs,
+                            batch_size=ro.batch_size, seed=int(seed.generate_state(1)[0]))
 
 
 def train_readouts(cfg: LSMConfig, features: dict[str, SplitFeatures],

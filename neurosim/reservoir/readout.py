@@ -71,6 +71,14 @@ def train_softmax(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, n
                          float(curves["train"][e]), e, curves, float(learning_rate))
 
 
+def softmax_per_rate(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
+                     test: tuple[np.ndarray, np.ndarray], *, learning_rates: list[float],
+                     epochs: int, batch_size: int, seed: int) -> list[ReadoutResult]:
+    """:func:`train_softmax` once per learning rate, all with the same seed."""
+    return [train_softmax(train, val, test, epochs=epochs, batch_size=batch_size,
+                          learning_rate=rate, seed=seed) for rate in learning_rates]
+
+
 def best_on_validation(runs: list[ReadoutResult]) -> ReadoutResult:
     """The run with the best validation accuracy (the first on ties)."""
     return max(runs, key=lambda run: run.validation_accuracy)

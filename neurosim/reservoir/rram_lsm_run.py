@@ -34,7 +34,8 @@ from neurosim.config.rram_lsm import RRAMLSMConfig
 from neurosim.data import load_fashion_mnist
 from neurosim.io import check_writable
 from neurosim.io.hdf5 import atomic_path
-from neurosim.reservoir.readout import ReadoutResult, train_ridge, train_softmax
+from neurosim.reservoir.readout import (ReadoutResult, best_on_validation, softmax_per_rate,
+                                        train_ridge)
 from neurosim.reservoir.rram_lsm import (
     CrossbarSynapses,
     DigitalSynapses,
@@ -121,8 +122,9 @@ def evaluate(cfg: RRAMLSMConfig, events: EventData, synapses) -> SourceResult:
                             cfg.batch) for s in SPLITS}
     xy = [(counts[s].astype(np.float32), events.labels[s]) for s in SPLITS]
     seed = int(np.random.SeedSequence(cfg.seed).spawn(4)[3].generate_state(1)[0])
-    softmax = train_softmax(*xy, epochs=ro.epochs, batch_size=ro.batch_size,
-                            learning_rate=ro.learning_rate, seed=seed)
+    softmax = best_on_validation(softmax_per_rate(
+        *xy, learning_rates=ro.learning_rate, epochs=ro.epochs, batch_size=ro.batch_size,
+        seed=seed))
     ridge = train_ridge(*xy, alphas=list(ro.ridge_alphas))
     return SourceResult(counts, softmax, ridge, cfg.encoder.steps)
 
