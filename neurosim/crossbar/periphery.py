@@ -26,7 +26,7 @@ pool, so a pair (read, column) repeats the value of another with probability
 runs along the columns.  The price of that is small for emulated read noise;
 the gain is that the noise of a read is one hash and a contiguous load per
 column, which vectorises with the column arithmetic: the per-column hash and
-table look-up it replaces tripled the cost of a noisy crossbar run.  The
+table look-up it replaces doubled the time of a noisy crossbar run.  The
 pool is built on first use and handed to the compiled functions, so
 importing costs nothing.
 """
