@@ -53,14 +53,14 @@ def main() -> None:
     for run in runs:
         mark = "  <- chosen on validation" if run is best else ""
         print(f"softmax lr {run.hyper:g}: validation {100 * run.validation_accuracy:.2f} %, "
-              f"test {100 * run.test_accuracy:.2f} % (best epoch {run.best_epoch}){mark}")
+              f"test {100 * run.test_accuracy:.2f} % (best epoch {run.best_epoch + 1}){mark}")
     print(f"ridge (alpha {ridge.hyper:g}): validation {100 * ridge.validation_accuracy:.2f} %, "
           f"test {100 * ridge.test_accuracy:.2f} %")
     row = {"result": os.path.abspath(args.result), "config": cfg.name, "overrides": args.set,
            "epochs": cfg.readout.epochs, "batch_size": cfg.readout.batch_size,
            "softmax": [{"learning_rate": r.hyper, "validation_accuracy": 100 * r.validation_accuracy,
                         "test_accuracy": 100 * r.test_accuracy, "train_accuracy": 100 * r.train_accuracy,
-                        "best_epoch": r.best_epoch} for r in runs],
+                        "best_epoch": r.best_epoch + 1} for r in runs],
            "chosen_learning_rate": best.hyper, "test_accuracy_softmax": 100 * best.test_accuracy,
            "ridge_alpha": ridge.hyper, "test_accuracy_ridge": 100 * ridge.test_accuracy,
            "saved_run": {k: float(v) for k, v in saved.items()},
