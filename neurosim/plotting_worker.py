@@ -1,11 +1,12 @@
 """Draw a run's PNG in a child process that imports matplotlib while the run goes on.
 
 Importing matplotlib's figure machinery costs about 0.45 s of CPU, a third of
-a short ``neurosim run``.  A child forked before the network is built does
-that import on another core while the parent builds, simulates and writes
-the result; the parent then sends it the result and the child draws it with
-:func:`neurosim.plotting.plot_result`, the same code and data as in-process,
-so the PNG is the same file.  Where ``fork`` is not available (Windows) or
+a short ``neurosim run``.  A child forked as the command starts, before
+numba and pydantic are imported (``import neurosim.cli`` loads neither),
+does that import on another core while the parent loads the config, builds,
+simulates and writes the result; the parent then sends it the result and the
+child draws it with :func:`neurosim.plotting.plot_result`, the same code and
+data as in-process, so the PNG is the same file.  Where ``fork`` is not available (Windows) or
 the child is lost, the plot is drawn in-process.
 
 Only the import of :mod:`neurosim.plotting` runs in the child before the

@@ -77,3 +77,70 @@ def test_plot_is_drawn_in_process_when_the_worker_is_gone(tmp_path):
         path = worker.plot(load(out), tmp_path / "late.png")
     plot_result(load(out), tmp_path / "here.png")
     assert path.read_bytes() == (tmp_path / "here.png").read_bytes()
+
+
+def test_a_config_without_plots_stops_the_worker(tmp_path):
+    out = tmp_path / "cuba.h5"
+    assert main([*SMALL_CUBA, "--set", "output.plots=false", "--output", str(out)]) == 0
+    assert out.exists() and not out.with_suffix(".png").exists()
+    assert not multiprocessing.active_children()
+
+
+LIGHT_CLI = textwrap.dedent("""
+    import sys
+    import neurosim.cli
+    heavy = [m for m in ("numba", "pydantic", "h5py", "matplotlib", "neurosim.engine.simulation")
+             if m in sys.modules]
+    assert not heavy, heavy
+    import neurosim
+    assert neurosim.load_config.__module__ == "neurosim.config.loader"
+    assert "simulate" in dir(neurosim)
+    try:
+        neurosim.no_such_name
+    except AttributeError as err:
+        assert "no_such_name" in str(err)
+    else:
+        raise AssertionError("no AttributeError")
+    print("ok")
+""")
+
+
+def test_the_command_line_module_imports_nothing_heavy():
+    # So the PNG worker forks before numba and pydantic load (see neurosim.cli._run).
+    proc = subprocess.run([sys.executable, "-c", LIGHT_CLI], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+CONSOLE_GC = textwrap.dedent("""
+    import gc, sys
+    import neurosim.cli as cli
+
+    during_startup = []
+    config_run = cli._run_config
+    def spy(*args):
+        during_startup.append(gc.isenabled())
+        return config_run(*args)
+    cli._run_config = spy
+    sys.argv = ["neurosim", "run", "cuba", "--set", "duration=5ms", "--set", "scale=0.1",
+                "--no-plot", "--quiet", "--output", sys.argv[1]]
+    assert cli.console_main() == 0
+    assert during_startup == [False]
+    assert gc.isenabled() and gc.get_freeze_count() > 0
+    print("ok")
+""")
+
+
+def test_the_console_command_collects_garbage_only_once_start_up_is_over(tmp_path):
+    proc = subprocess.run([sys.executable, "-c", CONSOLE_GC, str(tmp_path / "r.h5")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_main_called_from_python_leaves_the_collector_alone(tmp_path):
+    import gc
+
+    frozen = gc.get_freeze_count()
+    assert main([*SMALL_CUBA, "--no-plot", "--output", str(tmp_path / "r.h5")]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
