@@ -33,9 +33,15 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'neurosim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    else:  # a subpackage, as ``neurosim.io`` after ``import neurosim``
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module 'neurosim' has no attribute {name!r}") from None
     globals()[name] = value
     return value
 

@@ -95,6 +95,7 @@ LIGHT_CLI = textwrap.dedent("""
     import neurosim
     assert neurosim.load_config.__module__ == "neurosim.config.loader"
     assert "simulate" in dir(neurosim)
+    assert neurosim.io.load.__module__ == "neurosim.io.hdf5"  # subpackages on first use too
     try:
         neurosim.no_such_name
     except AttributeError as err:
