@@ -29,10 +29,10 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
 from neurosim.config import load_config  # noqa: E402
-from neurosim.data import l1_peak, load_fashion_mnist, normalise_images  # noqa: E402
+from neurosim.data import load_fashion_mnist, normalise_images  # noqa: E402
 from neurosim.engine.metadata import machine  # noqa: E402
 from neurosim.reservoir import LiquidSimulator, branching_factor, build_liquid  # noqa: E402
-from neurosim.reservoir.pipeline import dynamics, liquid_spec  # noqa: E402
+from neurosim.reservoir.pipeline import dynamics, liquid_spec, split_peaks  # noqa: E402
 
 
 def trajectory(cfg, data, w_init, samples, every, probe, seed):
@@ -41,8 +41,9 @@ def trajectory(cfg, data, w_init, samples, every, probe, seed):
     sim = LiquidSimulator(liquid, dynamics(cfg), seed, cfg.threads)
     train, test = data["train"], data["test"]
     order = np.random.default_rng(seeds[1]).permutation(50_000)[:samples]
-    p_train = normalise_images(train.images[order], l1_peak(train.images))
-    p_test = normalise_images(test.images[:probe], l1_peak(test.images))
+    peak = split_peaks(cfg.encoder.peak_from, train.images, test.images)
+    p_train = normalise_images(train.images[order], peak["train"])
+    p_test = normalise_images(test.images[:probe], peak["test"])
     steps, init_steps = cfg.steps(cfg.protocol.sample_duration), cfg.steps(cfg.protocol.init_duration)
     window, margin = cfg.steps(cfg.branching.window), cfg.steps(cfg.branching.margin)
     points = []

@@ -35,10 +35,10 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
 from neurosim.config import dump_config, load_config  # noqa: E402
-from neurosim.data import l1_peak, load_fashion_mnist, normalise_images  # noqa: E402
+from neurosim.data import load_fashion_mnist, normalise_images  # noqa: E402
 from neurosim.engine.metadata import machine, versions  # noqa: E402
 from neurosim.reservoir import LiquidSimulator, build_liquid  # noqa: E402
-from neurosim.reservoir.pipeline import dynamics, liquid_spec, run_lsm  # noqa: E402
+from neurosim.reservoir.pipeline import dynamics, liquid_spec, run_lsm, split_peaks  # noqa: E402
 from neurosim.reservoir.torch_simulate import TorchLiquidSimulator  # noqa: E402
 
 
@@ -49,15 +49,16 @@ def speed(cfg, args, data) -> dict:
     dyn = dynamics(cfg)
     cpu = LiquidSimulator(liquid, dyn, seed=1, threads=args.threads)
     train, test = data["train"], data["test"]
+    peak = split_peaks(cfg.encoder.peak_from, train.images, test.images)
     if dyn.rule != "none" and args.init:
-        probs = normalise_images(train.images[: args.init], l1_peak(train.images))
+        probs = normalise_images(train.images[: args.init], peak["train"])
         cpu.initialise(probs, (1 << 40) + np.arange(args.init),
                        cfg.steps(cfg.protocol.init_duration))
     gpu = TorchLiquidSimulator(liquid, dyn, seed=1, threads=args.torch_threads, device=args.device,
                                batch=args.batch)
     gpu.weights = cpu.weights.copy()
     steps = cfg.steps(cfg.protocol.sample_duration)
-    probs = normalise_images(test.images[: args.samples], l1_peak(test.images))
+    probs = normalise_images(test.images[: args.samples], peak["test"])
     ids = np.arange(args.samples)
     cpu.run(probs[:2], ids[:2], 5)  # compile outside the timing
     gpu.run(probs[:2], ids[:2], 5)

@@ -60,6 +60,7 @@ def bench(name: str, args) -> dict:
         "validation_accuracy_softmax": 100 * result.softmax.validation_accuracy,
         "train_accuracy_softmax": 100 * result.softmax.train_accuracy,
         "best_epoch": result.softmax.best_epoch + 1,
+        "softmax_learning_rate": result.softmax.hyper,
         "test_accuracy_ridge": 100 * result.ridge.test_accuracy,
         "ridge_alpha": result.ridge.hyper,
         "paper_test_accuracy": PAPER.get(name),

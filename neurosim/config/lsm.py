@@ -42,16 +42,18 @@ class DataSection(StrictModel):
 
 class EncoderSection(StrictModel):
     """Pixels -> input spikes: each image divided by its pixel sum, then by the
-    split's maximum; input neuron k receives ``input_current`` with that
-    probability every step."""
+    largest such share in the training file; input neuron k receives
+    ``input_current`` with that probability every step."""
 
     kind: Literal["bernoulli_rate"] = "bernoulli_rate"
     """Encoder (the paper's Bernoulli rate code)."""
-    peak_from: Literal["split", "train"] = "split"
-    """Whose maximum the L1-normalised pixels are divided by. split: each data
-    set file its own (the paper's code; on Fashion-MNIST the test file's
-    maximum is 0.041 against the training file's 0.066, so test images drive
-    the inputs 1.6x harder); train: the training file's for every split."""
+    peak_from: Literal["split", "train"] = "train"
+    """Whose maximum the L1-normalised pixels are divided by. train: the
+    training file's for every split, so test images are encoded as the
+    readout's training images were; split: each data set file its own (the
+    paper's code; on Fashion-MNIST the test file's maximum is 0.041 against
+    the training file's 0.066, so test images drive the inputs 1.6x harder
+    than training and validation images)."""
     input_current: float = Field(default=100.0, gt=0)
     """Current a driven input neuron receives in one step (membrane units)."""
 

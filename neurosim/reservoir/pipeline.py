@@ -156,6 +156,17 @@ def train_readouts(cfg: LSMConfig, features: dict[str, SplitFeatures],
     return softmax, train_ridge(*xy, alphas=list(cfg.readout.ridge_alphas))
 
 
+def split_peaks(peak_from: str, train_images: np.ndarray,
+                test_images: np.ndarray) -> dict[str, float]:
+    """The maximum each split's L1-normalised pixels are divided by
+    (``encoder.peak_from``): validation samples come from the training file,
+    so they always share its maximum; the test file has its own unless
+    ``peak_from`` is ``train``."""
+    train = l1_peak(train_images)
+    test = train if peak_from == "train" else l1_peak(test_images)
+    return {"train": train, "validation": train, "test": test}
+
+
 def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
             threads: int | None = None, liquid: Liquid | None = None) -> LSMResult:
     """Run the whole protocol of ``cfg``; ``liquid`` replaces the built one (tests)."""
@@ -173,9 +184,7 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
         sim = LiquidSimulator(liquid, dynamics(cfg), input_seed, threads or cfg.threads)
 
     train_img, test_img = data["train"], data["test"]
-    peaks = {"train": l1_peak(train_img.images), "test": l1_peak(test_img.images)}
-    if cfg.encoder.peak_from == "train":
-        peaks["test"] = peaks["train"]
+    peak_of = split_peaks(cfg.encoder.peak_from, train_img.images, test_img.images)
     # The last sixth of the training file (10,000 of 60,000) is the validation pool.
     n_fit = len(train_img.labels) - len(train_img.labels) // 6
     pools = {"train": np.arange(n_fit), "validation": np.arange(n_fit, len(train_img.labels)),
@@ -187,7 +196,6 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
                             f"{len(pool)}")
     chosen = {s: _select(rng_split, pools[s], wanted[s]) for s in SPLITS}
     source = {"train": train_img, "validation": train_img, "test": test_img}
-    peak_of = {"train": peaks["train"], "validation": peaks["train"], "test": peaks["test"]}
     batch = cfg.protocol.batch
     t_build = time.perf_counter()
 
@@ -200,7 +208,7 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     with SampleProgress(n_init, "initialisation", progress) as bar:
         for start in range(0, n_init, batch):
             idx = order[start : start + batch]
-            probs = normalise_images(train_img.images[idx], peaks["train"])
+            probs = normalise_images(train_img.images[idx], peak_of["train"])
             _add(init_tally, sim.initialise(probs, _ID_OFFSET["init"] + start
                                             + np.arange(len(idx)), init_steps))
             bar.update(start + len(idx), _events(init_tally))

@@ -11,6 +11,7 @@ import pytest
 from neurosim.cli import main
 from neurosim.config import load_config, load_config_text
 from neurosim.reservoir.pipeline import (SplitFeatures, readout_inputs, softmax_readouts,
+                                         split_peaks,
                                          train_readouts)
 from neurosim.reservoir.readout import best_on_validation, l1_features, train_ridge
 from neurosim.reservoir.results import load_features, load_summary
@@ -106,6 +107,15 @@ def test_same_features_for_any_thread_count(dataset):
     two = run_lsm(cfg, dump_config(cfg), progress=False, threads=2)
     np.testing.assert_array_equal(one.features["test"].counts, two.features["test"].counts)
     np.testing.assert_array_equal(one.w_ini, two.w_ini)
+
+
+def test_test_images_are_scaled_by_the_training_maximum_unless_asked_otherwise():
+    # The images' largest pixel shares: 0.5 and 0.25 (train), 0.25 (test).
+    train = np.array([[[2, 1], [1, 0]], [[1, 1], [1, 1]]], np.uint8)
+    test = np.array([[[1, 1], [1, 1]]], np.uint8)
+    assert split_peaks("train", train, test) == {"train": 0.5, "validation": 0.5, "test": 0.5}
+    assert split_peaks("split", train, test) == {"train": 0.5, "validation": 0.5, "test": 0.25}
+    assert load_config(CONFIGS / "lsm_fashion.yaml").encoder.peak_from == "train"
 
 
 @pytest.mark.parametrize("name", ["nalsm_fashion", "nalsm1000_fashion", "nalsm8000_fashion",
