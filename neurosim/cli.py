@@ -112,10 +112,11 @@ def _run_config(args, plotter, t0: float) -> int:
     from neurosim.network import build_network
 
     cfg = load_config(args.config, overrides=args.overrides)
-    if plotter is not None and (getattr(cfg, "task", None) is not None or not cfg.output.plots):
+    task = getattr(cfg, "task", None) is not None
+    if plotter is not None and (task or not cfg.output.plots):
         plotter.close()  # tasks draw their own figures
         plotter = None
-    if getattr(cfg, "task", None) is not None:
+    if task:
         return _run_task(cfg, args)
     out = Path(args.output) if args.output else Path(cfg.output.dir) / f"{cfg.name}.h5"
     check_writable(out)
