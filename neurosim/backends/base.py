@@ -73,7 +73,9 @@ class Backend(ABC):
 
     @abstractmethod
     def state(self) -> dict[str, np.ndarray]:
-        """Current state arrays (engine units), for checkpoints and tests."""
+        """Current state arrays (engine units), for checkpoints and tests:
+        ``v``, ``syn`` and ``refractory``, the steps each neuron is still held
+        at reset, counted from the next step to simulate."""
 
     def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
         """Per projection, the work done so far in :data:`~neurosim.result.HARDWARE_COUNTERS` terms.

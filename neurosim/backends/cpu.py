@@ -8,11 +8,15 @@ import numpy as np
 from neurosim.backends import register
 from neurosim.backends.base import Backend, ChunkOutput
 from neurosim.engine import kernels
+from neurosim.errors import ConfigError
 from neurosim.models.lif import PARAM_WIDTH
 
 # Below this many neurons a step costs about as much as waking a second
 # thread, so extra threads would only slow the run down.
 _MIN_NEURONS_PER_THREAD = 20_000
+# Refractory markers are int16 (kernels.run_serial): a longer period would
+# leave too few steps per compiled call (1.6 s of refractoriness at 0.1 ms).
+_MAX_REFRACTORY_STEPS = 16_383
 
 
 @register("cpu")
@@ -25,11 +29,19 @@ class CpuBackend(Backend):
         n = net.n_neurons
         self.v = net.v.copy()
         self.syn = net.syn.copy()
-        self.refractory = net.refractory.copy()
+        # Steps each neuron is still held at reset, counted from the next step
+        # to simulate (int16: see kernels.run_serial); the build gives zeros.
+        self.refractory = net.refractory.astype(np.int16)
         self.pop_bounds = np.array([p.start for p in net.populations] + [n], dtype=np.int64)
         self.pop_model = np.array([p.model.code for p in net.populations], dtype=np.int64)
         self.pop_ref = np.array([p.model.refractory_steps(p.params, net.dt)
                                  for p in net.populations], dtype=np.int32)
+        longest = int(self.pop_ref.max(initial=0))
+        if longest > _MAX_REFRACTORY_STEPS:
+            raise ConfigError(f"populations: a refractory period of {longest} steps (t_ref / dt) "
+                              f"is more than the engine's {_MAX_REFRACTORY_STEPS}")
+        # Steps per compiled call, so that every refractory marker fits int16.
+        self._call_steps = np.iinfo(np.int16).max - longest - 1
         self.pop_par = np.zeros((len(net.populations), PARAM_WIDTH), dtype=net.dtype)
         self.hist = np.zeros((net.max_delay + 1, n), dtype=np.int32)
         self.hist_len = np.zeros(net.max_delay + 1, dtype=np.int64)
@@ -70,17 +82,21 @@ class CpuBackend(Backend):
             # (it needs room for every neuron spiking); then it grows.
             rec_step, rec_idx = self._recording_buffers(record_spikes, ext_idx.size)
             rec_n = np.zeros(1, dtype=np.int64)
-            args = (step0 + done, n_steps - done, self.v, self.syn, self.refractory,
+            args = (step0 + done, min(n_steps - done, self._call_steps), self.v, self.syn,
+                    self.refractory,
                     self.pop_bounds, self.pop_model, self.pop_par, self.pop_ref, net.indptr,
                     net.targets, net.weights, net.dmin, net.n_slots, self.hist, self.hist_len,
                     ext_ptr[done:], ext_idx, self._spike_count, pop_counts[done:], self._events,
                     record_spikes, rec_step, rec_idx, rec_n, trace_idx, trace_every, traces,
                     trace_n)
             steps = self._run_kernel(args)
+            # Count the refractory steps from the next step again (0: free).
+            shift = np.int16(steps)
+            np.subtract(np.maximum(self.refractory, shift), shift, out=self.refractory)
             rec_steps.append(rec_step[: rec_n[0]].copy())
             rec_neurons.append(rec_idx[: rec_n[0]].copy())
             done += steps
-            if done < n_steps:
+            if done < n_steps and steps < args[1]:
                 self._rec_capacity *= 2
         return ChunkOutput(
             spike_steps=np.concatenate(rec_steps),

@@ -82,6 +82,7 @@ class TorchBackend(Backend):
         self.v = torch.as_tensor(net.v, device=dev).clone().reshape(1, n)
         self.syn = torch.as_tensor(net.syn, device=dev).clone().reshape(1, 2, n)
         self.until = torch.as_tensor(net.refractory, device=dev).clone().reshape(1, n)
+        self._next_step = 0  # the step the next advance starts with
         self.n_hist = net.max_delay + 1
         # Spike ring: per step, the simulated neurons' spikes and the external
         # events' counts.  Rows of steps not yet run are zero, so every step
@@ -147,6 +148,7 @@ class TorchBackend(Backend):
             torch.set_num_threads(threads)
             if flush:
                 torch.set_flush_denormal(False)
+        self._next_step = step0 + n_steps
         return self._chunk_output(step0, fired, ext_ptr, ext_idx, record_spikes, traces)
 
     @torch.inference_mode()
@@ -236,7 +238,7 @@ class TorchBackend(Backend):
 
     def state(self) -> dict[str, np.ndarray]:
         return {"v": self.v[0].cpu().numpy(), "syn": self.syn[0].cpu().numpy(),
-                "refractory": self.until[0].cpu().numpy()}
+                "refractory": (self.until[0] - self._next_step).clamp(min=0).cpu().numpy()}
 
     def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
         """Work of the path that ran.

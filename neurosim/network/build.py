@@ -11,8 +11,8 @@ Layout (all global, populations laid end to end in config order):
   synapse in float32.
 - neuron state: ``v`` (N), synaptic state ``syn`` (2, N) (excitatory and
   inhibitory receptor) and
-  ``refractory`` (N, int32): the step at which each neuron integrates again
-  (0: not refractory).
+  ``refractory`` (N, int32): the steps each neuron is still held at reset
+  (0: none).
 
 Construction runs each projection's rule twice (count, then fill; a third,
 cheaper pass first finds the delay range when delays are random) so no
