@@ -38,12 +38,16 @@ CODE = textwrap.dedent("""
 """)
 
 
-def test_cpu_run_imports_only_what_it_uses(tmp_path):
-    # In a fresh interpreter: this test process has imported everything.
-    proc = subprocess.run([sys.executable, "-c", CODE, str(tmp_path / "r.h5")],
-                          capture_output=True, text=True)
+def run_fresh(code: str, *args: str) -> None:
+    """Run ``code`` in a fresh interpreter (this test process has imported
+    everything); it prints ``ok`` when its own assertions hold."""
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_cpu_run_imports_only_what_it_uses(tmp_path):
+    run_fresh(CODE, str(tmp_path / "r.h5"))
     assert (tmp_path / "r.h5").exists()
 
 
@@ -108,9 +112,7 @@ LIGHT_CLI = textwrap.dedent("""
 
 def test_the_command_line_module_imports_nothing_heavy():
     # So the PNG worker forks before numba and pydantic load (see neurosim.cli._run).
-    proc = subprocess.run([sys.executable, "-c", LIGHT_CLI], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "ok"
+    run_fresh(LIGHT_CLI)
 
 
 CONSOLE_GC = textwrap.dedent("""
@@ -133,10 +135,7 @@ CONSOLE_GC = textwrap.dedent("""
 
 
 def test_the_console_command_collects_garbage_only_once_start_up_is_over(tmp_path):
-    proc = subprocess.run([sys.executable, "-c", CONSOLE_GC, str(tmp_path / "r.h5")],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "ok"
+    run_fresh(CONSOLE_GC, str(tmp_path / "r.h5"))
 
 
 def test_main_called_from_python_leaves_the_collector_alone(tmp_path):
