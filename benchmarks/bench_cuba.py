@@ -5,7 +5,8 @@ The same scaled CUBA network (Brette et al. 2007 benchmark 2, fixed in-degree
 80 split 64 exc / 16 inh, dt 0.1 ms, 1 s simulated; see
 benchmarks/peers/_common.py) is built and run by every tool on this machine in
 one invocation, and the table reports neurosim's speed-up over each peer
-(peer sim_s / neurosim sim_s, best of --repeats each).
+(peer sim_s / neurosim sim_s, best of --repeats each; within a repeat the
+tools take turns, so a slow phase of a shared machine hits them alike).
 
 Runs in neurosim's own environment (the checkout this file lives in is put
 first on sys.path). The peers run as subprocesses with the pythons of their
@@ -359,45 +360,49 @@ def main(argv=None) -> int:
         for threads in thread_counts:
             raw: dict[str, list[dict]] = {}
             notes: list[str] = []
-            if have_neurosim:
-                try:
-                    runs = []
-                    for _ in range(args.repeats):
-                        busy = wait_for_idle(args.wait_idle)
-                        with OtherLoad() as load:
-                            runs.append(run_neurosim(n, threads, args.seed,
-                                                     args.duration, args.indegree))
-                        runs[-1]["cpu_busy_before"] = busy
-                        runs[-1]["other_load_during"] = load.fraction
-                    raw["neurosim"] = runs
-                    versions["neurosim"] = raw["neurosim"][0].get("version")
-                except Exception as exc:  # noqa: BLE001
-                    notes.append(f"neurosim failed: {type(exc).__name__}: {exc}")
+            peers = {}
             for p, exe in pythons.items():
                 cap, multi = limits[p], PEERS[p][4]
                 if cap is not None and n > cap:
                     notes.append(f"{p} skipped at N={n} (> --max-peer-n {cap})")
-                    continue
-                if threads > 1 and not multi:
+                elif threads > 1 and not multi:
                     notes.append(f"{p} skipped: single-threaded")
-                    continue
-                runs = []
-                try:
-                    for _ in range(args.repeats):
+                else:
+                    peers[p] = exe
+            failed = set()
+            # Repeats take the tools in turn, so that a slow phase of the shared
+            # machine falls on all of them instead of on one tool's repeats.
+            for _ in range(args.repeats):
+                if have_neurosim and "neurosim" not in failed:
+                    try:
+                        busy = wait_for_idle(args.wait_idle)
+                        with OtherLoad() as load:
+                            r = run_neurosim(n, threads, args.seed, args.duration, args.indegree)
+                        r["cpu_busy_before"] = busy
+                        r["other_load_during"] = load.fraction
+                        raw.setdefault("neurosim", []).append(r)
+                        versions["neurosim"] = r.get("version")
+                    except Exception as exc:  # noqa: BLE001
+                        notes.append(f"neurosim failed: {type(exc).__name__}: {exc}")
+                        failed.add("neurosim")
+                for p, exe in peers.items():
+                    if p in failed:
+                        continue
+                    try:
                         for attempt in range(1 + args.retry_noisy):
                             r = run_peer(p, exe, n, threads, args.seed, args.duration,
                                          args.indegree, args.timeout, args.wait_idle)
                             r["attempt"] = attempt + 1
                             if (r["other_load_during"] or 0.0) <= NOISY:
                                 break
-                        runs.append(r)
-                except subprocess.TimeoutExpired:
-                    notes.append(f"{p} timed out after {args.timeout:.0f} s")
-                except Exception as exc:  # noqa: BLE001
-                    notes.append(str(exc))
-                if runs:
-                    raw[p] = runs
-                    versions[p] = runs[0].get("version")
+                        raw.setdefault(p, []).append(r)
+                        versions[p] = r.get("version")
+                    except subprocess.TimeoutExpired:
+                        notes.append(f"{p} timed out after {args.timeout:.0f} s")
+                        failed.add(p)
+                    except Exception as exc:  # noqa: BLE001
+                        notes.append(str(exc))
+                        failed.add(p)
             summary = {name: summarise(runs) for name, runs in raw.items()}
             for name, s in summary.items():
                 if s.get("compile_s"):
