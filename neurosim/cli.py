@@ -268,9 +268,9 @@ def console_main() -> int:
     Start-up makes ~200,000 objects (numba, pydantic, h5py, the compiled
     kernels) that live until exit; the collector would scan them again and
     again (~0.1 s of a 1 s run) and once more at interpreter shutdown
-    (~0.15 s).  So nothing
-    is collected until the work begins (:func:`_collect_garbage_again`), and
-    what is alive at the end is frozen, out of the shutdown's reach.
+    (~0.15 s).  So nothing is collected until the work begins
+    (:func:`_collect_garbage_again`), and what is alive at the end is frozen,
+    out of the shutdown's reach.
     """
     gc.disable()
     try:

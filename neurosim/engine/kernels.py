@@ -38,9 +38,10 @@ def _lif_exp_update(a, b, v, syn, until, par, step, marker):
     from the first step of the compiled call (int16, see :func:`run_serial`):
     it is clamped at ``V_reset`` while ``step < until[i]``, and a spike in
     this step sets ``until[i] = marker = step + t_ref_steps + 1``, which also
-    marks it for collection in :func:`_advance_range`.  Branch-free but for that masked store, so
-    the compiler vectorises it (the boolean "any" reduction keeps the vectors
-    wide; counting in the loop would force 64-bit lanes).  Subnormal
+    marks it for collection in :func:`_advance_range`.  Branch-free but for
+    that masked store, so the compiler vectorises it (the boolean "any"
+    reduction keeps the vectors wide; counting in the loop would force 64-bit
+    lanes).  Subnormal
     synaptic values flush to zero (see :mod:`neurosim.engine.fpu`).
     Indices are unsigned, which spares the negative-index checks that would
     stop vectorisation, without slicing (views cost more than a small step).
