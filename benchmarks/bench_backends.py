@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import sys
 
@@ -28,6 +27,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+from _results import write_result  # noqa: E402
 from neurosim.config import load_config  # noqa: E402
 from neurosim.engine.metadata import machine, versions  # noqa: E402
 from neurosim.engine.simulation import Simulation  # noqa: E402
@@ -121,9 +121,7 @@ def main() -> None:
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "machine": machine(), "versions": {**versions(), "torch": torch.__version__},
               "torch_threads": 1, "repeats": args.repeats, "results": rows}
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump(report, fh, indent=2)
+    write_result(report, args.out, indent=2)
     print(f"wrote {args.out}")
 
 

@@ -13,9 +13,9 @@ import argparse
 import json
 import resource
 import time
-from pathlib import Path
 
 import neurosim
+from _results import write_result
 from neurosim.engine.metadata import machine
 from neurosim.engine.simulation import Simulation
 from neurosim.network import build_network
@@ -59,8 +59,7 @@ def main(argv=None) -> int:
         "machine": machine(),
     }
     print(json.dumps(row, indent=1))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(row, indent=1) + "\n")
+    write_result(row, args.out)
     return 0
 
 

@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
+from _results import write_result  # noqa: E402
 from neurosim.config import load_config  # noqa: E402
 from neurosim.data import load_fashion_mnist, normalise_images  # noqa: E402
 from neurosim.engine.metadata import machine  # noqa: E402
@@ -118,11 +119,9 @@ def main() -> None:
             print(f"{name} ({cfg.plasticity.rule}):", flush=True)
             runs[name][str(w)] = trajectory(cfg, data, w, args.samples, args.every, args.probe,
                                             args.seed)
-    os.makedirs(args.out, exist_ok=True)
-    with open(out, "w") as f:
-        json.dump({"configs": configs, "probe_samples": args.probe, "runs": runs,
-                   "wall_s": time.perf_counter() - t0, "machine": machine(),
-                   "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, f, indent=1)
+    write_result({"configs": configs, "probe_samples": args.probe, "runs": runs,
+                  "wall_s": time.perf_counter() - t0, "machine": machine(),
+                  "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, out)
     plot(runs, configs, out.replace(".json", ".png"))
     print(f"-> {out}")
 

@@ -31,7 +31,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import gzip  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -40,6 +39,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _results import write_result  # noqa: E402
 from neurosim.config import load_config  # noqa: E402
 from neurosim.crossbar import CrossbarArray, device_params  # noqa: E402
 from neurosim.engine.metadata import machine  # noqa: E402
@@ -246,8 +246,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.cuba_only:
         out = RESULTS / "crossbar_cuba.json"
-        out.write_text(json.dumps({"machine": machine(), "cuba_4k_1s": cuba_overhead(),
-                                   "notes": NOTES[:1]}, indent=2, default=str))
+        write_result({"machine": machine(), "cuba_4k_1s": cuba_overhead(), "notes": NOTES[:1]},
+                     out, indent=2, default=str)
         print(f"wrote {out}")
         return 0
 
@@ -298,8 +298,7 @@ def main(argv=None) -> int:
         "cuba_4k_1s": cuba,
         "notes": NOTES,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, default=str))
+    write_result(results, args.out, indent=2, default=str)
     plot(results, args.out.with_suffix(".png"))
     print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
     return 0

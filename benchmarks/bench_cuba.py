@@ -45,6 +45,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, PEERS_DIR)
 import _common as C  # noqa: E402  (stdlib + numpy only)
 
+from _results import write_result  # noqa: E402
 from neurosim.engine.metadata import cpu_model  # noqa: E402
 
 # name -> (venv, script, extra args, default max N, multi-threaded?)
@@ -427,11 +428,7 @@ def main(argv=None) -> int:
                         "seed": args.seed, "duration": args.duration,
                         "indegree": args.indegree, "max_peer_n": limits},
            "results": results}
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    tmp = args.out + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(doc, fh, indent=1)
-    os.replace(tmp, args.out)
+    write_result(doc, args.out)
     print(f"\nwrote {args.out}")
     return 0
 

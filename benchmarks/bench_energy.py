@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+from _results import write_result  # noqa: E402
 from neurosim.config import load_config  # noqa: E402
 from neurosim.energy import (  # noqa: E402
     compare_table,
@@ -63,9 +63,7 @@ def main() -> int:
         "profiles": {r.profile: {**r.to_dict(), "title": r.title, "not_modelled": r.not_modelled}
                      for r in reports},
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(payload, f, indent=1)
+    write_result(payload, args.out)
     print(f"\nwrote {args.out}")
     if args.plot:
         print(f"plot: {plot_comparison(reports, args.plot, title='CUBA-4k, 1 s simulated')}")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import sys
 import time
@@ -33,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
+from _results import write_result  # noqa: E402
 from neurosim.config import dump_config, load_config  # noqa: E402
 from neurosim.energy import compare_table, plot_comparison, resolve_profiles  # noqa: E402
 from neurosim.reservoir.energy import LSMActivity, lsm_reports, tile_size  # noqa: E402
@@ -121,9 +121,7 @@ def main() -> int:
         "headline_J_per_sample": {r.profile: r.energy_per_sample for r in reports
                                   if r.profile in HEADLINE},
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(payload, f, indent=1)
+    write_result(payload, args.out)
     print(f"\nwrote {args.out}")
     if args.plot:
         print(f"plot: {plot_comparison(reports, args.plot, title='NALSM-1000, per sample')}")

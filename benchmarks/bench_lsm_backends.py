@@ -23,7 +23,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -34,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
+from _results import write_result  # noqa: E402
 from neurosim.config import dump_config, load_config  # noqa: E402
 from neurosim.data import load_fashion_mnist, normalise_images  # noqa: E402
 from neurosim.engine.metadata import machine, versions  # noqa: E402
@@ -126,7 +126,6 @@ def main() -> None:
     p.add_argument("--tag", default="")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     args = p.parse_args()
-    os.makedirs(args.out, exist_ok=True)
     data = load_fashion_mnist(None)
     rows = []
     for name in args.configs.split(","):
@@ -151,9 +150,7 @@ def main() -> None:
     out = {"rows": rows, "machine": machine(), "versions": versions(),
            "note": "shared machine: 2 cores used by several processes; timings are noisy",
            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    path = os.path.join(args.out, f"lsm_backends{args.tag}.json")
-    with open(path, "w") as f:
-        json.dump(out, f, indent=1)
+    path = write_result(out, os.path.join(args.out, f"lsm_backends{args.tag}.json"))
     print(f"-> {path}")
 
 

@@ -19,7 +19,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -28,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
+from _results import write_result  # noqa: E402
 from neurosim.config import dump_config, load_config  # noqa: E402
 from neurosim.engine.metadata import machine, versions  # noqa: E402
 from neurosim.reservoir.pipeline import run_lsm  # noqa: E402
@@ -92,13 +92,10 @@ def main() -> None:
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args()
-    os.makedirs(args.out, exist_ok=True)
     for name in args.configs.split(","):
         row = bench(name, args)
         suffix = "_subset" if row["subset"] else ""
-        path = os.path.join(args.out, f"{name}{suffix}{args.tag}.json")
-        with open(path, "w") as f:
-            json.dump(row, f, indent=1)
+        path = write_result(row, os.path.join(args.out, f"{name}{suffix}{args.tag}.json"))
         paper = f" (paper {row['paper_test_accuracy']} %)" if row["paper_test_accuracy"] else ""
         print(f"{name}: test {row['test_accuracy_softmax']:.2f} % softmax{paper}, "
               f"{row['test_accuracy_ridge']:.2f} % ridge, branching factor "

@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -27,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
+from _results import write_result  # noqa: E402
 from neurosim.config import load_config_text  # noqa: E402
 from neurosim.engine.metadata import machine  # noqa: E402
 from neurosim.reservoir.pipeline import readout_inputs, softmax_readouts  # noqa: E402
@@ -66,10 +66,7 @@ def main() -> None:
            "saved_run": {k: float(v) for k, v in saved.items()},
            "wall_s": time.perf_counter() - t0, "machine": machine(),
            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, f"readout_{cfg.name}.json")
-    with open(path, "w") as f:
-        json.dump(row, f, indent=1)
+    path = write_result(row, os.path.join(args.out, f"readout_{cfg.name}.json"))
     print(f"-> {path}")
 
 

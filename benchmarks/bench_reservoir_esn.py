@@ -38,7 +38,6 @@ Usage:  python benchmarks/bench_reservoir_esn.py [--seeds 0,1,2] [--n 500]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -49,6 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
+from _results import write_result  # noqa: E402
 from bench_cuba import OtherLoad  # noqa: E402
 from neurosim.engine.metadata import machine, versions  # noqa: E402
 from neurosim.reservoir.adaptive import adapt, make_ei_reservoir, run, targets  # noqa: E402
@@ -217,9 +217,7 @@ def main(argv=None):
     print("largest Lyapunov exponent per step (MC input, seed %d), fixed -> adapted:  " % seeds[0]
           + "  ".join(f"{b}: {v['fixed']:+.3f} -> {v['adapted']:+.3f}" for b, v in lyap.items()))
     print(f"other processes' CPU share during the run: {load.fraction}")
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump(result, fh, indent=1)
+    write_result(result, args.out)
     print(f"wrote {args.out}")
 
 

@@ -26,7 +26,6 @@ Writes ``results/rram_lsm.json`` and ``results/rram_lsm.png``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _results import write_result  # noqa: E402
 from neurosim.config import load_config  # noqa: E402
 from neurosim.engine.metadata import machine  # noqa: E402
 from neurosim.reservoir.readout import train_ridge  # noqa: E402
@@ -186,8 +186,7 @@ def main(argv=None) -> int:
                   "levels: 2**bits conductance levels per device (0 = continuous)",
                   "timings on a 2-core machine shared with other jobs: noisy"],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, default=str))
+    write_result(results, args.out, indent=2, default=str)
     plot(results, args.out.with_suffix(".png"))
     print(f"wrote {args.out} and {args.out.with_suffix('.png')} "
           f"({results['total_seconds']:.0f} s)")

@@ -26,7 +26,6 @@ Runs in neurosim's environment (needs numpy and numba). Single thread.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -37,6 +36,7 @@ import numpy as np
 from neurosim.engine.metadata import cpu_model
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _results import write_result  # noqa: E402
 from bench_cuba import OtherLoad  # noqa: E402  (measures competing CPU use)
 
 try:
@@ -143,8 +143,7 @@ def main(argv=None) -> int:
                 "python": platform.python_version(), "numpy": np.__version__,
                 "numba": numba.__version__,
                 "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        with open(args.json, "w") as fh:
-            json.dump({"machine": meta, "results": rows}, fh, indent=2)
+        write_result({"machine": meta, "results": rows}, args.json, indent=2)
     return 0
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import resource
 import statistics
@@ -34,6 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+from _results import write_result  # noqa: E402
 from bench_cuba import OtherLoad, machine_info  # noqa: E402
 
 VARIANTS = {"plot": [], "no_plot": ["--no-plot"]}
@@ -116,9 +116,7 @@ def main(argv=None) -> int:
         "repeats": args.repeats, "bytecode_cache": bytecode, "machine": machine,
         "summary": summary, "runs": runs,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump(payload, fh, indent=1)
+    write_result(payload, args.out)
     print(f"wrote {args.out}")
     return 0
 
