@@ -29,8 +29,12 @@ from neurosim.models.lif import MODEL_CODES
 LIF_EXP = MODEL_CODES["lif_exp"]
 _BLOCK = 256
 
+# The parts of a step are inlined into the step loops (inline="always"): as
+# separate compiled calls they took 10-20 % of a 4,000-neuron step, with
+# results and speed at 400,000 neurons unchanged (paired runs, same process).
 
-@njit(cache=True)
+
+@njit(cache=True, inline="always")
 def _lif_exp_update(a, b, v, syn, until, par, step, marker):
     """One exact step of current-based LIF neurons ``a:b``; True if any spiked.
 
@@ -66,7 +70,7 @@ def _lif_exp_update(a, b, v, syn, until, par, step, marker):
     return any_spiked
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _lif_cond_exp_update(a, b, v, syn, until, par, step, marker):
     """One step of conductance-based LIF neurons (see :func:`_lif_exp_update`).
 
@@ -98,7 +102,7 @@ def _lif_cond_exp_update(a, b, v, syn, until, par, step, marker):
     return any_spiked
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _advance_range(m, lo, hi, pop_bounds, pop_model, pop_par, pop_ref, v, syn, until,
                    out, row, n, counts, count_row):
     """Advance neurons ``lo:hi`` by step ``m`` of the call; append spikes to
@@ -145,7 +149,7 @@ def _lower_bound(targets, lo, hi, value):
     return lo
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _scatter_add(syn_flat, targets, weights, a, b):
     for j in range(np.uint64(a), np.uint64(b)):
         syn_flat[np.uint64(targets[j])] += weights[j]
@@ -175,7 +179,7 @@ def row_cuts(indptr, targets, part_bounds, n_neurons):
     return cuts
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin, n_slots, syn_flat,
                    part, n_parts, cuts):
     """Deliver due spikes into part ``part`` of ``n_parts``; return the events.
@@ -231,7 +235,7 @@ def begin_step(m, step0, v, syn, until, pop_bounds, pop_model, pop_par, pop_ref,
                           until, hist, (step0 + m) % hist.shape[0], 0, pop_counts, m)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                  rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                  trace_n, v, syn):
