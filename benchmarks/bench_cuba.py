@@ -8,12 +8,13 @@ one invocation, and the table reports neurosim's speed-up over each peer
 (peer sim_s / neurosim sim_s, best of --repeats each; within a repeat the
 tools take turns, so a slow phase of a shared machine hits them alike).
 
-Runs in neurosim's own environment (the checkout this file lives in is put
-first on sys.path). The peers run as subprocesses with the pythons of their
-own virtual environments, made by benchmarks/setup_peers.sh under
-$NEUROSIM_PEERS (default /opt/neurosim-peers); a peer whose venv is missing is
-skipped with a note. Each peer subprocess prints one JSON line (see
-peers/brian2_cuba.py and peers/nest_cuba.py for what exactly is timed).
+Every tool runs in a fresh subprocess per repeat that prints one JSON line
+(see peers/neurosim_cuba.py, peers/brian2_cuba.py and peers/nest_cuba.py for
+what exactly is timed and how memory is measured): neurosim with this python
+(the checkout this file lives in comes first on its sys.path), the peers with
+the pythons of their own virtual environments, made by benchmarks/setup_peers.sh
+under $NEUROSIM_PEERS (default /opt/neurosim-peers); a peer whose venv is
+missing is skipped with a note.
 
 Examples:
     python benchmarks/bench_cuba.py                       # all sizes, 1 and 2 threads
@@ -42,8 +43,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PEERS_DIR = os.path.join(HERE, "peers")
 sys.path.insert(0, REPO)
-sys.path.insert(0, PEERS_DIR)
-import _common as C  # noqa: E402  (stdlib + numpy only)
 
 from _results import write_result  # noqa: E402
 from neurosim.engine.metadata import cpu_model  # noqa: E402
@@ -54,58 +53,11 @@ PEERS = {
     "brian2_standalone": ("brian2", "brian2_cuba.py", ["--mode", "cpp_standalone"], None, True),
     "nest": ("nest", "nest_cuba.py", [], 40_000, True),
 }
+# neurosim runs the same way, with this python (a fresh process per repeat).
+NEUROSIM_TOOL = (None, "neurosim_cuba.py", [], None, True)
 NOISY = 0.1   # other processes' share of the CPUs above which a run is noisy
 KEYS = ("tool", "version", "mode", "n", "threads", "build_s", "sim_s", "rate_hz",
         "n_synapses", "events", "peak_rss_bytes", "bytes_per_synapse")
-
-
-# --- neurosim ---------------------------------------------------------------
-
-def run_neurosim(n: int, threads: int, seed: int, duration: float,
-                 indegree: int = 80) -> dict:
-    """Run scaled CUBA in neurosim in this process; return the peers' keys.
-
-    The built-in ``cuba_scaled`` config (fixed in-degree, 80/20 exc/inh
-    sources, no autapses, one-step delay), sized with ``scale`` and its
-    in-degrees set to the peers' split.  The numba kernels are compiled (or
-    loaded from the cache) by a short warm-up run first, as Brian2 standalone's
-    compilation is excluded from its time.  Memory is reported two ways: the
-    connectivity and state arrays per synapse, and this process's peak RSS
-    increase over the build and run (the peers' measure).
-    """
-    import neurosim
-    from neurosim.engine.simulation import Simulation
-    from neurosim.network import build_network
-
-    n_exc, _, k_exc, k_inh = C.split_counts(n, indegree)
-    overrides = [f"scale={n / 4000}", f"seed={seed}", f"duration={duration}s",
-                 f"threads={threads}", "record.spikes=none"]
-    overrides += [f"projections.{p}.connect.k={k_exc}" for p in ("ee", "ei")]
-    overrides += [f"projections.{p}.connect.k={k_inh}" for p in ("ie", "ii")]
-    cfg = neurosim.load_config("cuba_scaled", overrides=overrides)
-    if cfg.population_size("exc") != n_exc:
-        raise ValueError(f"scale gives {cfg.population_size('exc')} excitatory neurons, "
-                         f"the peers use {n_exc}")
-    warm = neurosim.load_config("cuba_scaled", overrides=["scale=0.05", "duration=2ms",
-                                                          f"threads={threads}"])
-    Simulation(build_network(warm), warm).run()
-
-    base = C.rss_bytes()
-    C.reset_peak_rss()
-    net = build_network(cfg)
-    result = Simulation(net, cfg).run()
-    peak = C.peak_rss_bytes() - base
-    spikes = sum(c["spikes"] for c in result.counters["populations"].values())
-    return {
-        "tool": "neurosim", "version": neurosim.__version__, "mode": "cpu", "n": n,
-        "threads": threads, "threads_used": result.metadata["threads_used"],
-        "seed": seed, "duration": duration, "indegree": indegree,
-        "build_s": net.build_seconds, "sim_s": result.metadata["sim_s"],
-        "rate_hz": spikes / (net.n_neurons * result.duration), "spikes": spikes,
-        "n_synapses": net.n_synapses, "events": result.metadata["delivered_events"],
-        "peak_rss_bytes": peak, "bytes_per_synapse": peak / net.n_synapses,
-        "array_bytes_per_synapse": result.metadata["bytes_per_synapse"],
-    }
 
 
 # --- peers ------------------------------------------------------------------
@@ -118,7 +70,9 @@ def peer_python(root: str, venv: str) -> str | None:
 def run_peer(name: str, python: str, n: int, threads: int, seed: int,
              duration: float, indegree: int, timeout: float,
              wait_idle: float = 0.0) -> dict:
-    _, script, extra, _, _ = PEERS[name]
+    """Run one tool's script (a peer's, or neurosim's with NEUROSIM_TOOL) in a
+    fresh process; return its JSON line with the load around it."""
+    _, script, extra, _, _ = NEUROSIM_TOOL if name == "neurosim" else PEERS[name]
     cmd = [python, os.path.join(PEERS_DIR, script), "--n", str(n),
            "--threads", str(threads), "--seed", str(seed),
            "--duration", str(duration), "--indegree", str(indegree), *extra]
@@ -376,11 +330,9 @@ def main(argv=None) -> int:
             for _ in range(args.repeats):
                 if have_neurosim and "neurosim" not in failed:
                     try:
-                        busy = wait_for_idle(args.wait_idle)
-                        with OtherLoad() as load:
-                            r = run_neurosim(n, threads, args.seed, args.duration, args.indegree)
-                        r["cpu_busy_before"] = busy
-                        r["other_load_during"] = load.fraction
+                        r = run_peer("neurosim", sys.executable, n, threads, args.seed,
+                                     args.duration, args.indegree, args.timeout,
+                                     args.wait_idle)
                         raw.setdefault("neurosim", []).append(r)
                         versions["neurosim"] = r.get("version")
                     except Exception as exc:  # noqa: BLE001
