@@ -9,14 +9,11 @@ from neurosim.backends import register
 from neurosim.backends.base import Backend, ChunkOutput
 from neurosim.engine import kernels
 from neurosim.errors import ConfigError
-from neurosim.models.lif import PARAM_WIDTH
+from neurosim.models.lif import PARAM_WIDTH, V_RESET_COLUMN
 
 # Below this many neurons a step costs about as much as waking a second
 # thread, so extra threads would only slow the run down.
 _MIN_NEURONS_PER_THREAD = 20_000
-# Refractory markers are int16 (kernels.run_serial): a longer period would
-# leave too few steps per compiled call (1.6 s of refractoriness at 0.1 ms).
-_MAX_REFRACTORY_STEPS = 16_383
 
 
 @register("cpu")
@@ -27,22 +24,22 @@ class CpuBackend(Backend):
         super().__init__(network, threads, device)
         net = network
         n = net.n_neurons
-        self.v = net.v.copy()
         self.syn = net.syn.copy()
-        # Steps each neuron is still held at reset, counted from the next step
-        # to simulate (int16: see kernels.run_serial); the build gives zeros.
-        self.refractory = net.refractory.astype(np.int16)
         self.pop_bounds = np.array([p.start for p in net.populations] + [n], dtype=np.int64)
         self.pop_model = np.array([p.model.code for p in net.populations], dtype=np.int64)
         self.pop_ref = np.array([p.model.refractory_steps(p.params, net.dt)
                                  for p in net.populations], dtype=np.int32)
         longest = int(self.pop_ref.max(initial=0))
-        if longest > _MAX_REFRACTORY_STEPS:
+        if longest > kernels.MAX_HELD_STEPS:
             raise ConfigError(f"populations: a refractory period of {longest} steps (t_ref / dt) "
-                              f"is more than the engine's {_MAX_REFRACTORY_STEPS}")
-        # Steps per compiled call, so that every refractory marker fits int16.
-        self._call_steps = np.iinfo(np.int16).max - longest - 1
-        self.pop_par = np.zeros((len(net.populations), PARAM_WIDTH), dtype=net.dtype)
+                              f"is more than the engine's {kernels.MAX_HELD_STEPS}")
+        self.pop_par = np.array([p.model.param_row(p.params, net.dt) for p in net.populations],
+                                dtype=net.dtype).reshape(-1, PARAM_WIDTH)
+        # Membrane potentials, with each refractory neuron's held steps in
+        # place of its v (kernels.HELD); a neuron is held for at most t_ref.
+        self.v = net.v.copy()
+        held = np.minimum(net.refractory, np.repeat(self.pop_ref, np.diff(self.pop_bounds)))
+        self.v[held > 0] = -(kernels.HELD + held[held > 0])
         self.hist = np.zeros((net.max_delay + 1, n), dtype=np.int32)
         self.hist_len = np.zeros(net.max_delay + 1, dtype=np.int64)
         self._spike_count = np.zeros(n, dtype=np.int64)
@@ -82,17 +79,12 @@ class CpuBackend(Backend):
             # (it needs room for every neuron spiking); then it grows.
             rec_step, rec_idx = self._recording_buffers(record_spikes, ext_idx.size)
             rec_n = np.zeros(1, dtype=np.int64)
-            args = (step0 + done, min(n_steps - done, self._call_steps), self.v, self.syn,
-                    self.refractory,
-                    self.pop_bounds, self.pop_model, self.pop_par, self.pop_ref, net.indptr,
-                    net.targets, net.weights, net.dmin, net.n_slots, self.hist, self.hist_len,
+            args = (step0 + done, n_steps - done, self.v, self.syn, self.pop_bounds,
+                    self.pop_model, self.pop_par, self.pop_ref, net.indptr, net.targets, net.weights, net.dmin, net.n_slots, self.hist, self.hist_len,
                     ext_ptr[done:], ext_idx, self._spike_count, pop_counts[done:], self._events,
                     record_spikes, rec_step, rec_idx, rec_n, trace_idx, trace_every, traces,
                     trace_n)
             steps = self._run_kernel(args)
-            # Count the refractory steps from the next step again (0: free).
-            shift = np.int16(steps)
-            np.subtract(np.maximum(self.refractory, shift), shift, out=self.refractory)
             rec_steps.append(rec_step[: rec_n[0]].copy())
             rec_neurons.append(rec_idx[: rec_n[0]].copy())
             done += steps
@@ -128,4 +120,13 @@ class CpuBackend(Backend):
         return int(self._events[0])
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"v": self.v, "syn": self.syn, "refractory": self.refractory}
+        # Decode the refractory neurons' held steps out of v (kernels.HELD).
+        encoded = self.v <= -kernels.HELD
+        pop = np.searchsorted(self.pop_bounds, np.flatnonzero(encoded), side="right") - 1
+        resets = np.array([self.pop_par[p, V_RESET_COLUMN.get(q.model.name, 0)]
+                           for p, q in enumerate(self.network.populations)], dtype=self.v.dtype)
+        v = self.v.copy()
+        v[encoded] = resets[pop]
+        refractory = np.zeros(self.v.size, dtype=np.int64)
+        refractory[encoded] = -self.v[encoded].astype(np.int64) - kernels.HELD
+        return {"v": v, "syn": self.syn, "refractory": refractory}

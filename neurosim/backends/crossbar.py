@@ -133,7 +133,7 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
 
 
 @njit(cache=True)
-def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, pop_ref,
+def run_crossbar(step0, n_steps, v, syn, pop_bounds, pop_model, pop_par, pop_ref,
                  indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                  spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
                  trace_idx, trace_every, trace_buf, trace_n,
@@ -151,8 +151,8 @@ def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
     caller_mode = get_fp_mode()
     set_fp_mode(caller_mode | FTZ_DAZ)
     for m in range(n_steps):
-        n = begin_step(m, step0, v, syn, until, pop_bounds, pop_model, pop_par, pop_ref, hist,
-                       ext_ptr, pop_counts, rec_on, rec_step, rec_n)
+        n = begin_step(m, step0, v, syn, pop_bounds, pop_model, pop_par, pop_ref, hist, ext_ptr,
+                       pop_counts, rec_on, rec_step, rec_n)
         if n < 0:
             set_fp_mode(caller_mode)
             return m
@@ -163,7 +163,7 @@ def run_crossbar(step0, n_steps, v, syn, until, pop_bounds, pop_model, pop_par, 
                                     counts)
         finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
                     spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
-                    trace_buf, trace_n, v, syn)
+                    trace_buf, trace_n, v, syn, pop_bounds, pop_par, pop_model)
     set_fp_mode(caller_mode)
     return n_steps
 

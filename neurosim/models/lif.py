@@ -110,7 +110,8 @@ class NeuronModel:
         return 1.0
 
     def param_row(self, params: dict, dt: float, extra_current: float = 0.0) -> np.ndarray:
-        """The row of propagators and constants the kernel reads each step."""
+        """The row of propagators and constants the kernel reads each step
+        (``V_reset`` at :data:`V_RESET_COLUMN`)."""
         row = np.zeros(PARAM_WIDTH)
         p = params
         current = p.get("I_e", 0.0) + extra_current
@@ -146,6 +147,9 @@ class NeuronModel:
     def refractory_steps(self, params: dict, dt: float) -> int:
         return 0 if self.is_source else int(to_steps(params.get("t_ref", 0.0), dt))
 
+
+#: Where ``V_reset`` sits in each spiking model's :meth:`NeuronModel.param_row`.
+V_RESET_COLUMN = {"lif_exp": 7, "lif_cond_exp": 8}
 
 _MODELS = {
     "lif_exp": NeuronModel("lif_exp", ("v", "I_syn_e", "I_syn_i"), ("A", "V")),

@@ -68,28 +68,29 @@ def test_float64_follows_float32_closely_at_first():
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_refractory_periods_carry_across_compiled_calls(monkeypatch, threads):
-    # Refractory markers count from the start of each compiled call; with
-    # calls of 7 steps every 5 ms (50-step) refractory period spans several.
+def test_refractory_periods_carry_across_runs(monkeypatch, threads):
+    # Refractory neurons carry their held steps from one compiled call to the
+    # next; runs of 23 steps cut through most 5 ms (50-step) refractory periods.
     monkeypatch.setattr(cpu, "_MIN_NEURONS_PER_THREAD", 500)
-    cfg = load_config("cuba", overrides=["duration=300ms"])
+    cfg = load_config("cuba", overrides=["duration=69ms"])
     sim_long, long = _run(cfg, threads)
-    net = build_network(cfg)
-    sim_short = Simulation(net, cfg, threads=threads)
-    sim_short.backend._call_steps = 7
-    short = sim_short.run()
+    sim_short = Simulation(build_network(cfg), cfg, threads=threads)
+    for _ in range(30):
+        short = sim_short.run(2.3e-3)
     for pop in ("exc", "inh"):
         np.testing.assert_array_equal(long.spikes[pop].times, short.spikes[pop].times)
         np.testing.assert_array_equal(long.spikes[pop].indices, short.spikes[pop].indices)
     for key, value in sim_long.backend.state().items():
         np.testing.assert_array_equal(sim_short.backend.state()[key], value)
-    held = sim_long.backend.state()["refractory"]
-    assert held.max() <= 50 and (held > 0).any()
+    state = sim_long.backend.state()
+    held = state["refractory"] > 0
+    assert state["refractory"].max() <= 50 and held.any()
+    assert (state["v"][held] == np.float32(-60e-3)).all()
 
 
 def test_a_refractory_period_beyond_the_engine_limit_is_refused():
     from neurosim.errors import ConfigError
 
-    cfg = load_config("cuba", overrides=["populations.exc.params.t_ref=2 s", "duration=1ms"])
-    with pytest.raises(ConfigError, match="refractory period of 20000 steps"):
+    cfg = load_config("cuba", overrides=["populations.exc.params.t_ref=1800 s", "duration=1ms"])
+    with pytest.raises(ConfigError, match="refractory period of 18000000 steps"):
         Simulation(build_network(cfg), cfg)
