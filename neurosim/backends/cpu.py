@@ -80,10 +80,10 @@ class CpuBackend(Backend):
             rec_step, rec_idx = self._recording_buffers(record_spikes, ext_idx.size)
             rec_n = np.zeros(1, dtype=np.int64)
             args = (step0 + done, n_steps - done, self.v, self.syn, self.pop_bounds,
-                    self.pop_model, self.pop_par, self.pop_ref, net.indptr, net.targets, net.weights, net.dmin, net.n_slots, self.hist, self.hist_len,
-                    ext_ptr[done:], ext_idx, self._spike_count, pop_counts[done:], self._events,
-                    record_spikes, rec_step, rec_idx, rec_n, trace_idx, trace_every, traces,
-                    trace_n)
+                    self.pop_model, self.pop_par, self.pop_ref, net.indptr, net.targets,
+                    net.weights, net.dmin, net.n_slots, self.hist, self.hist_len, ext_ptr[done:],
+                    ext_idx, self._spike_count, pop_counts[done:], self._events, record_spikes,
+                    rec_step, rec_idx, rec_n, trace_idx, trace_every, traces, trace_n)
             steps = self._run_kernel(args)
             rec_steps.append(rec_step[: rec_n[0]].copy())
             rec_neurons.append(rec_idx[: rec_n[0]].copy())
