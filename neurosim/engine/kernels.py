@@ -17,8 +17,9 @@ Cost per step is ``O(N + spikes x fan-out)``.  The spike history is a ring of
 ``max_delay + 1`` rows.  With several threads, the neurons are split into
 contiguous parts, one per thread: each part advances its neurons and delivers
 only into its own targets (rows are sorted by target, so each part's share of
-a row is a stretch found once before the run, :func:`row_cuts`).  Every target receives its inputs in the same order as on
-one thread, so the result is bit-identical for any thread count.
+a row is a stretch found once before the run, :func:`row_cuts`).  Every target
+receives its inputs in the same order as on one thread, so the result is
+bit-identical for any thread count.
 """
 
 import numpy as np
