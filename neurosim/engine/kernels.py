@@ -222,9 +222,14 @@ def _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin, n_slots
         n_spikes = hist_len[row]
         for q in range(n_spikes):
             if q + DISTANCE < n_spikes:
-                ahead = indptr[hist[row, q + DISTANCE] * n_slots + k]
-                prefetch(targets, ahead)
-                prefetch(weights, ahead)
+                # The start of what this part will read of a later spike's row.
+                later = hist[row, q + DISTANCE] * n_slots + k
+                ahead = indptr[later]
+                for receptor in range(1 if n_parts == 1 else 2):
+                    t0 = receptor * n_parts + part
+                    start = ahead if t0 == 0 else ahead + cuts[later, t0 - 1]
+                    prefetch(targets, start)
+                    prefetch(weights, start)
             base = hist[row, q] * n_slots + k
             a = indptr[base]
             b = indptr[base + 1]
