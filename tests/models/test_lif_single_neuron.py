@@ -61,6 +61,20 @@ def test_first_spike_time_under_constant_current_matches_closed_form():
     assert np.all(np.abs(isi - (2e-3 + t_charge)) <= DT + 1e-12)
 
 
+@pytest.mark.parametrize("t_ref_ms", [0.0, 0.1, 2.0])
+def test_interspike_interval_is_refractory_period_plus_charging_time(t_ref_ms):
+    # t_ref of zero and of one step are the edge cases of the held-step count.
+    amp, v_th = 1000e-12, -55e-3
+    text = (NEURON.replace("{vth}", "-55 mV").replace("{ie}", "1000 pA")
+            .replace("t_ref: 2 ms", f"t_ref: {t_ref_ms} ms"))
+    _, res = run(config(text + "duration: 200 ms\n"))
+    v_inf = E_L + R_M * amp
+    t_charge = TAU_M * math.log((v_inf - V_RESET) / (v_inf - v_th))
+    isi = np.diff(res.spikes["n"].times)
+    assert isi.size >= 10
+    assert np.all(np.abs(isi - (t_ref_ms * 1e-3 + t_charge)) <= DT + 1e-12)
+
+
 def test_refractory_clamp_holds_v_at_reset_for_t_ref():
     cfg = neuron(duration="100 ms", vth="-55 mV", ie="1000 pA")
     _, res = run(cfg)
