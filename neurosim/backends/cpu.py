@@ -33,8 +33,12 @@ class CpuBackend(Backend):
         if longest > kernels.MAX_HELD_STEPS:
             raise ConfigError(f"populations: a refractory period of {longest} steps (t_ref / dt) "
                               f"is more than the engine's {kernels.MAX_HELD_STEPS}")
-        self.pop_par = np.array([p.model.param_row(p.params, net.dt) for p in net.populations],
-                                dtype=net.dtype).reshape(-1, PARAM_WIDTH)
+        self.pop_par = np.zeros((len(net.populations), PARAM_WIDTH), dtype=net.dtype)
+        # V_reset per population, for reading refractory neurons' v back.
+        self.pop_reset = np.array(
+            [p.model.param_row(p.params, net.dt)[V_RESET_COLUMN[p.model.name]]
+             if p.model.name in V_RESET_COLUMN else 0.0 for p in net.populations],
+            dtype=net.dtype)
         # Membrane potentials, with each refractory neuron's held steps in
         # place of its v (kernels.HELD); a neuron is held for at most t_ref.
         self.v = net.v.copy()
@@ -88,13 +92,15 @@ class CpuBackend(Backend):
             rec_steps.append(rec_step[: rec_n[0]].copy())
             rec_neurons.append(rec_idx[: rec_n[0]].copy())
             done += steps
-            if done < n_steps and steps < args[1]:
+            if done < n_steps:
                 self._rec_capacity *= 2
+        traces = traces[: trace_n[0]]
+        traces[..., 0] = self._reset_where_held(traces[..., 0], trace_idx)
         return ChunkOutput(
             spike_steps=np.concatenate(rec_steps),
             spike_neurons=np.concatenate(rec_neurons),
             pop_counts=pop_counts,
-            traces=traces[: trace_n[0]],
+            traces=traces,
         )
 
     def _run_kernel(self, args: tuple) -> int:
@@ -119,14 +125,20 @@ class CpuBackend(Backend):
     def delivered_events(self) -> int:
         return int(self._events[0])
 
+    def _reset_where_held(self, v: np.ndarray, neurons: np.ndarray) -> np.ndarray:
+        """``v`` of ``neurons`` (broadcast against ``v``) as membrane potentials:
+        ``V_reset`` where a refractory neuron's held steps are stored
+        (kernels.HELD)."""
+        held = v <= -kernels.HELD
+        pop = np.searchsorted(self.pop_bounds, np.broadcast_to(neurons, v.shape)[held],
+                              side="right") - 1
+        out = v.copy()
+        out[held] = self.pop_reset[pop]
+        return out
+
     def state(self) -> dict[str, np.ndarray]:
-        # Decode the refractory neurons' held steps out of v (kernels.HELD).
-        encoded = self.v <= -kernels.HELD
-        pop = np.searchsorted(self.pop_bounds, np.flatnonzero(encoded), side="right") - 1
-        resets = np.array([self.pop_par[p, V_RESET_COLUMN.get(q.model.name, 0)]
-                           for p, q in enumerate(self.network.populations)], dtype=self.v.dtype)
-        v = self.v.copy()
-        v[encoded] = resets[pop]
+        held = self.v <= -kernels.HELD
         refractory = np.zeros(self.v.size, dtype=np.int64)
-        refractory[encoded] = -self.v[encoded].astype(np.int64) - kernels.HELD
-        return {"v": v, "syn": self.syn, "refractory": refractory}
+        refractory[held] = -self.v[held].astype(np.int64) - kernels.HELD
+        return {"v": self._reset_where_held(self.v, np.arange(self.v.size)), "syn": self.syn,
+                "refractory": refractory}

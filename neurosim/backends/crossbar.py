@@ -163,7 +163,7 @@ def run_crossbar(step0, n_steps, v, syn, pop_bounds, pop_model, pop_par, pop_ref
                                     counts)
         finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
                     spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
-                    trace_buf, trace_n, v, syn, pop_bounds, pop_par, pop_model)
+                    trace_buf, trace_n, v, syn)
     set_fp_mode(caller_mode)
     return n_steps
 

@@ -27,11 +27,9 @@ from numba import njit, prange
 
 from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
 from neurosim.engine.prefetch import DISTANCE, prefetch
-from neurosim.models.lif import MODEL_CODES, V_RESET_COLUMN
+from neurosim.models.lif import MODEL_CODES
 
 LIF_EXP = MODEL_CODES["lif_exp"]
-LIF_EXP_RESET = V_RESET_COLUMN["lif_exp"]
-LIF_COND_EXP_RESET = V_RESET_COLUMN["lif_cond_exp"]
 _BLOCK = 256
 
 #: A refractory neuron stores ``v = -(HELD + k)``: it is held at ``V_reset``
@@ -154,16 +152,6 @@ def _advance_range(lo, hi, pop_bounds, pop_model, pop_par, pop_ref, v, syn, out,
     return n
 
 
-@njit(cache=True, inline="always")
-def _decoded_v(i, v, pop_bounds, pop_par, pop_model):
-    """``v[i]`` as a membrane potential: ``V_reset`` while refractory."""
-    x = v[i]
-    if x > _HELD:
-        return x
-    p = np.searchsorted(pop_bounds, i, side="right") - 1
-    return pop_par[p, LIF_EXP_RESET] if pop_model[p] == LIF_EXP else pop_par[p, LIF_COND_EXP_RESET]
-
-
 @njit(cache=True)
 def _lower_bound(targets, lo, hi, value):
     while lo < hi:
@@ -269,7 +257,7 @@ def begin_step(m, step0, v, syn, pop_bounds, pop_model, pop_par, pop_ref, hist, 
 @njit(cache=True, inline="always")
 def finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                  rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
-                 trace_n, v, syn, pop_bounds, pop_par, pop_model):
+                 trace_n, v, syn):
     for e in range(ext_ptr[m], ext_ptr[m + 1]):
         hist[row, n] = ext_idx[e]
         n += 1
@@ -287,7 +275,7 @@ def finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
         t = trace_n[0]
         for j in range(trace_idx.size):
             i = trace_idx[j]
-            trace_buf[t, j, 0] = _decoded_v(i, v, pop_bounds, pop_par, pop_model)
+            trace_buf[t, j, 0] = v[i]  # as stored: the backend decodes held steps
             trace_buf[t, j, 1] = syn[0, i]
             trace_buf[t, j, 2] = syn[1, i]
         trace_n[0] = t + 1
@@ -319,7 +307,7 @@ def run_serial(step0, n_steps, v, syn, pop_bounds, pop_model, pop_par, pop_ref,
                                     n_slots, syn_flat, 0, 1, cuts)
         finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
                     spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
-                    trace_buf, trace_n, v, syn, pop_bounds, pop_par, pop_model)
+                    trace_buf, trace_n, v, syn)
     set_fp_mode(caller_mode)
     return n_steps
 
@@ -370,5 +358,5 @@ def run_parallel(step0, n_steps, v, syn, pop_bounds, pop_model, pop_par, pop_ref
             events[0] += part_events[p]
         finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                     rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
-                    trace_n, v, syn, pop_bounds, pop_par, pop_model)
+                    trace_n, v, syn)
     return n_steps
