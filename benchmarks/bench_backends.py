@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""cpu (numba) against torch backend on the built-in CUBA network (4,000 neurons, 1 s).
+"""cpu (numba) against torch backend on a built-in network (default CUBA, 4,000 neurons, 1 s).
 
 For each precision, the same config runs on both backends in this process;
 the table reports each backend's simulation time (best of --repeats), the
@@ -14,6 +14,8 @@ Examples:
     python benchmarks/bench_backends.py
     python benchmarks/bench_backends.py --repeats 1 --duration 0.2
     python benchmarks/bench_backends.py --torch-path dense    # force the dense path
+    python benchmarks/bench_backends.py --device cuda --precisions float32 \
+        --config cuba_scaled --set scale=100 --out results/backends_cuda_400k.json
 """
 from __future__ import annotations
 
@@ -70,10 +72,11 @@ def agreement(a, b, n: int) -> dict:
             "spikes_cpu": int(sa.size), "spikes_torch": int(sb.size)}
 
 
-def run(cfg, backend: str, repeats: int) -> tuple[float, object]:
+def run(cfg, repeats: int) -> tuple[float, object, object]:
+    """Best simulation time over ``repeats`` fresh runs of ``cfg``, the last result and backend."""
     times, result = [], None
     for _ in range(repeats):
-        sim = Simulation(build_network(cfg), cfg, backend=backend)
+        sim = Simulation(build_network(cfg), cfg)
         result = sim.run()
         times.append(result.metadata["sim_s"])
     return min(times), result, sim.backend
@@ -86,6 +89,11 @@ def main() -> None:
     parser.add_argument("--precisions", default="float32,float64")
     parser.add_argument("--torch-path", choices=("auto", "dense", "sparse"), default="auto",
                         help="force the torch backend's synapse path")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="the torch backend's device")
+    parser.add_argument("--config", default="cuba", help="built-in config or path")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                        help="config override (repeatable)")
     parser.add_argument("--out", default=os.path.join(HERE, "results", "backends.json"))
     args = parser.parse_args()
 
@@ -93,19 +101,23 @@ def main() -> None:
 
     from neurosim.backends import torch_backend
     if args.torch_path != "auto":
-        torch_backend.DENSE_MIN_DENSITY["cpu"] = 0.0 if args.torch_path == "dense" else np.inf
+        torch_backend.DENSE_MIN_DENSITY[args.device] = (0.0 if args.torch_path == "dense"
+                                                        else np.inf)
 
     rows = []
     for precision in args.precisions.split(","):
-        sets = [f"precision={precision}", "threads=1"]
-        warm = load_config("cuba", sets + ["duration=10 ms"])
+        sets = {"cpu": [*args.set, f"precision={precision}", "threads=1", "backend=cpu"]}
+        sets["torch"] = sets["cpu"][:-1] + ["backend=torch", f"device={args.device}"]
         for backend in ("cpu", "torch"):
-            Simulation(build_network(warm), warm, backend=backend).run()
-        cfg = load_config("cuba", sets + [f"duration={args.duration} s"])
+            warm = load_config(args.config, sets[backend] + ["duration=10 ms"])
+            Simulation(build_network(warm), warm).run()
         load_before = os.getloadavg()[0]
-        cpu_s, cpu_res, _ = run(cfg, "cpu", args.repeats)
-        torch_s, torch_res, backend = run(cfg, "torch", args.repeats)
-        row = {"precision": precision, "duration_s": args.duration,
+        timed = {name: load_config(args.config, over + [f"duration={args.duration} s"])
+                 for name, over in sets.items()}
+        cpu_s, cpu_res, _ = run(timed["cpu"], args.repeats)
+        torch_s, torch_res, backend = run(timed["torch"], args.repeats)
+        row = {"config": args.config, "overrides": args.set, "device": args.device,
+               "precision": precision, "duration_s": args.duration,
                "n_neurons": cpu_res.metadata["n_neurons"],
                "n_synapses": cpu_res.metadata["n_synapses"], "torch_path": backend.path,
                "cpu_sim_s": cpu_s, "torch_sim_s": torch_s, "torch_over_cpu": torch_s / cpu_s,
@@ -120,6 +132,7 @@ def main() -> None:
 
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "machine": machine(), "versions": {**versions(), "torch": torch.__version__},
+              "gpu": torch.cuda.get_device_name() if args.device == "cuda" else None,
               "torch_threads": 1, "repeats": args.repeats, "results": rows}
     write_result(report, args.out, indent=2)
     print(f"wrote {args.out}")

@@ -28,6 +28,7 @@ import sys
 import time
 
 import numpy as np
+import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -38,7 +39,8 @@ from neurosim.config import dump_config, load_config  # noqa: E402
 from neurosim.data import load_fashion_mnist, normalise_images  # noqa: E402
 from neurosim.engine.metadata import machine, versions  # noqa: E402
 from neurosim.reservoir import LiquidSimulator, build_liquid  # noqa: E402
-from neurosim.reservoir.pipeline import dynamics, liquid_spec, run_lsm, split_peaks  # noqa: E402
+from neurosim.reservoir.pipeline import (  # noqa: E402
+    dynamics, liquid_spec, run_lsm, split_peaks, synaptic_events)
 from neurosim.reservoir.torch_simulate import TorchLiquidSimulator  # noqa: E402
 
 
@@ -70,8 +72,9 @@ def speed(cfg, args, data) -> dict:
     for name, sim in (("cpu", cpu), ("torch", gpu)):
         load = os.getloadavg()[0]
         t0 = time.perf_counter()
-        counts[name], _, events = sim.run(probs, ids, steps)
+        counts[name], _, tally = sim.run(probs, ids, steps)
         wall = time.perf_counter() - t0
+        events = synaptic_events(tally)
         row.update({f"{name}_samples_per_s": args.samples / wall,
                     f"{name}_events_per_s": events / wall, f"{name}_wall_s": wall,
                     f"{name}_loadavg_before": load, f"{name}_synaptic_events": events})
@@ -91,6 +94,8 @@ def accuracy(cfg_path, args) -> dict:
                 f"backend={backend}", f"device={args.device}", f"torch_batch={args.batch}",
                 f"threads={args.threads if backend == 'cpu' else args.torch_threads}",
                 f"branching.samples={min(100, args.test)}"]
+        if args.data:
+            over.append(f"data.path={args.data}")
         cfg = load_config(cfg_path, overrides=over)
         result = run_lsm(cfg, dump_config(cfg), progress=False)
         features[backend] = result.features["test"].counts
@@ -123,10 +128,12 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2, help="cpu backend threads")
     p.add_argument("--torch-threads", type=int, default=1)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--data", default=None,
+                   help="folder of the Fashion-MNIST idx files (default: the system's)")
     p.add_argument("--tag", default="")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     args = p.parse_args()
-    data = load_fashion_mnist(None)
+    data = load_fashion_mnist(args.data)
     rows = []
     for name in args.configs.split(","):
         cfg_path = os.path.join(REPO, "configs", f"{name}.yaml")
@@ -148,7 +155,7 @@ def main() -> None:
                   f"{a['validation']}/{a['test']})", flush=True)
         rows.append(row)
     out = {"rows": rows, "machine": machine(), "versions": versions(),
-           "note": "shared machine: 2 cores used by several processes; timings are noisy",
+           "gpu": torch.cuda.get_device_name() if args.device == "cuda" else None,
            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     path = write_result(out, os.path.join(args.out, f"lsm_backends{args.tag}.json"))
     print(f"-> {path}")

@@ -211,7 +211,7 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
             probs = normalise_images(train_img.images[idx], peak_of["train"])
             _add(init_tally, sim.initialise(probs, _ID_OFFSET["init"] + start
                                             + np.arange(len(idx)), init_steps))
-            bar.update(start + len(idx), _events(init_tally))
+            bar.update(start + len(idx), synaptic_events(init_tally))
     w_ini = sim.weights.copy()
     t_init = time.perf_counter()
 
@@ -243,7 +243,7 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
                         [np.concatenate(pair, axis=1) for pair in zip(r, inputs, strict=True)]))
                 _add(sample_tally, tally)
                 done += len(idx)
-                bar.update(done, _events(sample_tally))
+                bar.update(done, synaptic_events(sample_tally))
             features[split] = SplitFeatures(counts, source[split].labels[idx_all].copy(), idx_all)
     t_sim = time.perf_counter()
 
@@ -257,9 +257,9 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     timings = {"build_s": t_build - t_start, "init_s": t_init - t_build,
                "samples_s": t_sim - t_init, "readout_s": t_end - t_sim, "wall_s": t_end - t_start}
     counters = {"liquid_neurons": liquid.n_liquid, "init_samples": n_init, "init_steps": init_steps,
-                "init_synaptic_events": _events(init_tally),
+                "init_synaptic_events": synaptic_events(init_tally),
                 **{f"init_{k}": v for k, v in init_tally.items()},
-                "samples": total, "steps": steps, "synaptic_events": _events(sample_tally),
+                "samples": total, "steps": steps, "synaptic_events": synaptic_events(sample_tally),
                 **sample_tally, "threads": sim.threads}
     return LSMResult(cfg.name, config_text, features, softmax, ridge, sigma, w_ini,
                      liquid.n_synapses, timings, counters, recorded,
@@ -271,5 +271,6 @@ def _add(into: dict[str, int], counts: dict[str, int]) -> None:
         into[key] += value
 
 
-def _events(tally: dict[str, int]) -> int:
+def synaptic_events(tally: dict[str, int]) -> int:
+    """Synaptic events (input and liquid synapses) of a simulator's tally."""
     return tally["input_synaptic_events"] + tally["liquid_synaptic_events"]

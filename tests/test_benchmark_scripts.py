@@ -1,0 +1,58 @@
+"""The cpu-vs-torch benchmark scripts run at a tiny size and report backends that agree.
+
+Their timings are not checked (those belong to the benchmarks); what is
+checked is that each script runs through and that the agreement it reports
+is the one the parity tests establish: identical spike trains on CUBA,
+identical liquid counts on the LSM.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
+from test_fashion_mnist import write_idx  # noqa: E402
+
+
+def run_script(name: str, *args: str) -> None:
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / name), *args],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_bench_backends_reports_identical_cuba_trains(tmp_path):
+    out = tmp_path / "backends.json"
+    run_script("bench_backends.py", "--duration", "0.02", "--repeats", "1",
+               "--precisions", "float64", "--config", "cuba_scaled", "--set", "scale=0.5",
+               "--out", str(out))
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["n_neurons"] == 2000 and row["device"] == "cpu"
+    assert row["spikes_cpu"] == row["spikes_torch"] > 0
+    assert row["identical_trains"] == 1.0 and row["first_differing_step"] is None
+
+
+def test_bench_lsm_backends_reports_identical_counts(tmp_path):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "fmnist"
+    data.mkdir()
+    for stem, n in (("train", 20), ("t10k", 10)):
+        write_idx(data / f"{stem}-images-idx3-ubyte.gz",
+                  rng.integers(0, 256, (n, 28, 28)).astype(np.uint8))
+        write_idx(data / f"{stem}-labels-idx1-ubyte.gz", rng.integers(0, 10, n).astype(np.uint8))
+    run_script("bench_lsm_backends.py", "--configs", "nalsm_fashion", "--data", str(data),
+               "--nalsm-samples", "4", "--init", "4", "--batch", "2", "--threads", "1",
+               "--no-accuracy", "--out", str(tmp_path), "--tag", "_tiny")
+    (row,) = json.loads((tmp_path / "lsm_backends_tiny.json").read_text())["rows"]
+    assert row["samples"] == 4 and row["init_samples"] == 4
+    assert row["cpu_synaptic_events"] > 0
+    assert row["torch_synaptic_events"] == pytest.approx(row["cpu_synaptic_events"], rel=0.01)
+    assert row["fraction_counts_identical"] >= 0.99
