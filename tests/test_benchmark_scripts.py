@@ -13,14 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 pytest.importorskip("torch")
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
-from test_fashion_mnist import write_idx  # noqa: E402
+from test_fashion_mnist import write_dataset  # noqa: E402
 
 
 def run_script(name: str, *args: str) -> None:
@@ -41,13 +40,9 @@ def test_bench_backends_reports_identical_cuba_trains(tmp_path):
 
 
 def test_bench_lsm_backends_reports_identical_counts(tmp_path):
-    rng = np.random.default_rng(0)
     data = tmp_path / "fmnist"
     data.mkdir()
-    for stem, n in (("train", 20), ("t10k", 10)):
-        write_idx(data / f"{stem}-images-idx3-ubyte.gz",
-                  rng.integers(0, 256, (n, 28, 28)).astype(np.uint8))
-        write_idx(data / f"{stem}-labels-idx1-ubyte.gz", rng.integers(0, 10, n).astype(np.uint8))
+    write_dataset(data, n_train=20, n_test=10)
     run_script("bench_lsm_backends.py", "--configs", "nalsm_fashion", "--data", str(data),
                "--nalsm-samples", "4", "--init", "4", "--batch", "2", "--threads", "1",
                "--no-accuracy", "--out", str(tmp_path), "--tag", "_tiny")

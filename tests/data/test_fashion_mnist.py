@@ -35,6 +35,18 @@ def write_dataset(folder, n_train=12, n_test=6, seed=0):
     return data
 
 
+def write_pattern_dataset(folder, n_train, n_test, seed):
+    """Ten learnable classes, each a fixed random pattern of bright pixels, with 5 % pixel noise."""
+    rng = np.random.default_rng(seed)
+    templates = rng.random((10, 28, 28)) < 0.15
+    for stem, n in (("train", n_train), ("t10k", n_test)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        noise = rng.random((n, 28, 28)) < 0.05
+        images = np.where(templates[labels] ^ noise, rng.integers(120, 256, (n, 28, 28)), 0)
+        write_idx(folder / f"{stem}-images-idx3-ubyte.gz", images.astype(np.uint8))
+        write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", labels)
+
+
 def test_reads_back_what_was_written(tmp_path):
     expected = write_dataset(tmp_path)
     splits = load_fashion_mnist(tmp_path)

@@ -27,10 +27,9 @@ from neurosim.reservoir.results import load_features
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
-from test_lsm_pipeline import make_images  # noqa: E402
 from test_plasticity import chains  # noqa: E402
 
-from test_fashion_mnist import write_idx  # noqa: E402
+from test_fashion_mnist import write_pattern_dataset  # noqa: E402
 
 STEPS = 7
 
@@ -148,12 +147,7 @@ output: {{dir: {out}, plots: false}}
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny")
-    rng = np.random.default_rng(1)
-    templates = rng.random((10, 28, 28)) < 0.15
-    for stem, n in (("train", 120), ("t10k", 40)):
-        images, labels = make_images(n, rng, templates)
-        write_idx(folder / f"{stem}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", labels)
+    write_pattern_dataset(folder, 120, 40, seed=1)
     cfg = folder / "tiny.yaml"
     cfg.write_text(TINY.format(path=folder, out=folder / "out"))
     return cfg, folder / "out" / "tiny.h5"

@@ -17,7 +17,7 @@ from neurosim.reservoir.readout import best_on_validation, l1_features, train_ri
 from neurosim.reservoir.results import load_features, load_summary
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
-from test_fashion_mnist import write_idx  # noqa: E402
+from test_fashion_mnist import write_pattern_dataset  # noqa: E402
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -34,23 +34,10 @@ output: {{dir: {out}}}
 """
 
 
-def make_images(n, rng, templates):
-    labels = rng.integers(0, 10, n).astype(np.uint8)
-    noise = rng.random((n, 28, 28)) < 0.05
-    images = np.where(templates[labels] ^ noise, rng.integers(120, 256, (n, 28, 28)), 0)
-    return images.astype(np.uint8), labels
-
-
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    """Ten classes, each a fixed random pattern of bright pixels, with 5 % pixel noise."""
     folder = tmp_path_factory.mktemp("fmnist")
-    rng = np.random.default_rng(0)
-    templates = rng.random((10, 28, 28)) < 0.15
-    for stem, n in (("train", 600), ("t10k", 150)):
-        images, labels = make_images(n, rng, templates)
-        write_idx(folder / f"{stem}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", labels)
+    write_pattern_dataset(folder, 600, 150, seed=0)
     return folder
 
 
