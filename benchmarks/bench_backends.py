@@ -15,7 +15,7 @@ Examples:
     python benchmarks/bench_backends.py --repeats 1 --duration 0.2
     python benchmarks/bench_backends.py --torch-path dense    # force the dense path
     python benchmarks/bench_backends.py --device cuda --precisions float32 \
-        --config cuba_scaled --set scale=100 --out results/backends_cuda_400k.json
+        --config cuba_scaled --set scale=100 --out benchmarks/results/backends_cuda_400k.json
 """
 from __future__ import annotations
 
@@ -72,6 +72,10 @@ def agreement(a, b, n: int) -> dict:
             "spikes_cpu": int(sa.size), "spikes_torch": int(sb.size)}
 
 
+#: Config keys each run sets itself (per backend, per precision, warm-up).
+_SET_BY_SCRIPT = ("backend", "device", "precision", "threads", "duration")
+
+
 def run(cfg, repeats: int) -> tuple[float, object, object]:
     """Best simulation time over ``repeats`` fresh runs of ``cfg``, the last result and backend."""
     times, result = [], None
@@ -96,6 +100,9 @@ def main() -> None:
                         help="config override (repeatable)")
     parser.add_argument("--out", default=os.path.join(HERE, "results", "backends.json"))
     args = parser.parse_args()
+    fixed = [s for s in args.set if s.split("=", 1)[0].strip() in _SET_BY_SCRIPT]
+    if fixed:
+        parser.error(f"--set {fixed[0]}: this script sets {', '.join(_SET_BY_SCRIPT)} itself")
 
     import torch
 

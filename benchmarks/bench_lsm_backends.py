@@ -155,7 +155,7 @@ def main() -> None:
                   f"{a['validation']}/{a['test']})", flush=True)
         rows.append(row)
     out = {"rows": rows, "machine": machine(), "versions": versions(),
-           "gpu": torch.cuda.get_device_name() if args.device == "cuda" else None,
+           "gpu": torch.cuda.get_device_name(args.device) if args.device != "cpu" else None,
            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     path = write_result(out, os.path.join(args.out, f"lsm_backends{args.tag}.json"))
     print(f"-> {path}")

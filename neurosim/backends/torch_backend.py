@@ -43,9 +43,10 @@ from neurosim.models.lif import MODEL_CODES
 #: to all-to-all (0.1 ms steps, 4-20 Hz), so only fully occupied blocks go
 #: dense.  On a GPU the event path's variable-size steps (nonzero,
 #: repeat_interleave) synchronise with the host each step, while a product
-#: through a few MB of weights takes microseconds: on an H200, CUBA-4k (2 %
-#: of its blocks filled) ran 1 s in 3.2 s dense against 5.2 s on events
-#: (benchmarks/README.md); the 1 % threshold itself is not measured.
+#: through a few MB of weights takes microseconds: on an H200, CUBA-4k (its
+#: synapses fill 2 % of the dense blocks' entries) ran 1 s in 3.2 s dense
+#: against 5.2 s on events (benchmarks/README.md); the 1 % threshold itself
+#: is not measured.
 DENSE_MIN_DENSITY = {"cpu": 1.0, "cuda": 0.01}
 #: Largest memory the dense blocks may take (bytes).
 DENSE_MAX_BYTES = 256 * 2**20
