@@ -1,4 +1,4 @@
-"""Command line: ``neurosim run | validate | plot | energy``.
+"""Command line: ``neurosim run | validate | plot | energy | metrics``.
 
 Every user error ends as one line ``error: ...`` on stderr and exit code 2;
 nothing is written unless the run completes.
@@ -32,7 +32,8 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="neurosim", description=__doc__.splitlines()[0])
+    summary = __doc__.splitlines()[0].replace("``", "")  # no reST markup in --help
+    parser = argparse.ArgumentParser(prog="neurosim", description=summary)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="build and simulate a config, write an HDF5 result")
