@@ -28,7 +28,7 @@ def _clamp_and_reset(v, v_new, until, step, v_reset, v_th, resume):
     numba engine); a spike in ``step`` sets it to ``step + resume`` with
     ``resume = t_ref_steps + 1``.
     """
-    v.copy_(torch.where(until > step, v_reset, v_new))
+    _where_into(v, until > step, v_reset, v_new)
     return threshold_reset(v, until, step, v_th, v_reset, resume)
 
 
@@ -39,9 +39,23 @@ def threshold_reset(v, until, step: int, v_th, v_reset, resume) -> torch.Tensor:
     liquid's neurons).  A spike in ``step`` sets ``until`` to ``step + resume``.
     """
     spiked = (v >= v_th) & (until <= step)
-    v.copy_(torch.where(spiked, v_reset, v))
-    until.copy_(torch.where(spiked, resume + step, until))
+    _where_into(v, spiked, v_reset)
+    _where_into(until, spiked, resume + step)
     return spiked
+
+
+def _where_into(out, mask, value, other=None) -> None:
+    """``out = where(mask, value, other)`` in place (``other`` default: ``out``).
+
+    One operation where a where-then-copy takes two (each a kernel launch on
+    a GPU); ``value`` is a number or a tensor broadcasting against ``out``.
+    """
+    if isinstance(value, torch.Tensor):
+        torch.where(mask, value, out if other is None else other, out=out)
+        return
+    if other is not None:
+        out.copy_(other)
+    out.masked_fill_(mask, value)
 
 
 def lif_exp_step(v, syn_e, syn_i, until, step: int, par) -> torch.Tensor:
@@ -115,8 +129,9 @@ def row_synapses(indptr, rows):
 
 
 def deliver_events(syn_flat, counts, indptr, targets, weights, n_slots: int = 1,
-                   slots=None, scale=None) -> torch.Tensor:
-    """Walk the CSR rows of the spiking neurons and add their weights; returns the event count.
+                   slots=None, scale=None) -> int:
+    """Walk the CSR rows of the spiking neurons and add their weights; returns the event count
+    (known on the host: no device read).
 
     ``syn_flat``: ``(B, M)`` contiguous synaptic state, ``targets`` index its
     columns.  ``counts``: ``(B, n_pre)`` spikes (bool, or counts: a row is
@@ -140,7 +155,10 @@ def deliver_events(syn_flat, counts, indptr, targets, weights, n_slots: int = 1,
     if counts.dtype != torch.bool:
         times = counts[batch, group, pre].long()
         batch, group, pre = (x.repeat_interleave(times) for x in (batch, group, pre))
-    rows = pre * n_slots if slots is None else pre * n_slots + slots[group]
+    if slots is not None:
+        rows = pre * n_slots + slots[group]
+    else:
+        rows = pre if n_slots == 1 else pre * n_slots
     seg, idx = row_synapses(indptr, rows)
     flat = _take(targets, idx).long()
     sample = _take(batch, seg) if syn_flat.shape[0] > 1 or weights.dim() > 1 else None
@@ -150,7 +168,7 @@ def deliver_events(syn_flat, counts, indptr, targets, weights, n_slots: int = 1,
     if scale is not None:
         values = (values * _take(scale[batch, pre], seg)).to(syn_flat.dtype)
     syn_flat.view(-1).index_add_(0, flat, values)
-    return torch.tensor(seg.numel(), device=seg.device)
+    return seg.numel()
 
 
 def trace_step(x, spikes, decay: float = 0.905, gain: float = 0.1) -> None:
