@@ -33,6 +33,11 @@ if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
     from neurosim.config.lsm import LSMConfig
 
 _SUFFIXES = (".yaml", ".yml")
+# libyaml's loader and dumper where PyYAML has them: the same documents, 5-8x
+# faster (~10 ms of every `neurosim run`: the config is read once and written
+# once into the result).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _configs_dir() -> Traversable:
@@ -83,7 +88,7 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[str, str, str]:
 
 def _parse_yaml(text: str, label: str) -> dict[str, Any]:
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as err:
         raise ConfigError(f"config {label} is not valid YAML: {err}") from None
     if not isinstance(raw, dict):
@@ -96,7 +101,7 @@ def _parse_yaml(text: str, label: str) -> dict[str, Any]:
 def _unshare(node: Any) -> Any:
     """Copy a YAML tree so that no two keys share one object.
 
-    ``yaml.safe_load`` returns the *same* dict for every alias of an anchor
+    The YAML loader returns the *same* dict for every alias of an anchor
     (``params: *lif``); without this copy an override of
     ``populations.exc.params.tau_m`` would also change ``inh``. (``deepcopy``
     would keep the sharing: it copies each shared object once.)
@@ -111,7 +116,7 @@ def _unshare(node: Any) -> Any:
 def parse_override(text: str) -> tuple[list[str], Any]:
     """Split ``"KEY.PATH=VALUE"`` into the key path and the YAML-parsed value.
 
-    ``VALUE`` goes through ``yaml.safe_load``: ``3`` is an int, ``2s`` a
+    ``VALUE`` goes through the same safe YAML loader: ``3`` is an int, ``2s`` a
     string, ``[1, 2]`` a list, an empty value ``null``.
 
     Raises
@@ -128,7 +133,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
             "or populations.exc.size=100"
         )
     try:
-        value = yaml.safe_load(value_text)
+        value = yaml.load(value_text, Loader=_LOADER)
     except yaml.YAMLError as err:
         raise ConfigError(f"override {text!r}: value is not valid YAML: {err}") from None
     return [part.strip() for part in path], value
@@ -268,4 +273,5 @@ def dump_config(cfg: RunConfig | LSMConfig) -> str:
     # section can mean something (e.g. ``adc_bits: null`` is an ideal ADC), so it stays.
     absent = {name for name, value in cfg if value is None}
     data = cfg.model_dump(mode="json", exclude=absent)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False)
