@@ -161,5 +161,7 @@ def _write_png(fig: Figure, path: str | os.PathLike) -> Path:
     final = Path(path)
     with atomic_path(final) as tmp:
         # The temporary name has no .png suffix, so the format is explicit.
-        fig.savefig(tmp, format="png", dpi=_DPI)
+        # zlib level 1 instead of Pillow's 6: the encode was about a fifth of
+        # drawing a CUBA-4k figure; 30-50 ms less for a ~35 % larger file.
+        fig.savefig(tmp, format="png", dpi=_DPI, pil_kwargs={"compress_level": 1})
     return final
