@@ -17,6 +17,9 @@ setting always wins.  :mod:`neurosim` imports this module first.
   streaming float loops that gain from full width: 1.3x on a 40k-neuron
   update loop here (an Emerald Rapids core).  Only the vector width changes:
   no fast-math, no new contraction, so results stay bit-identical.
+- ``NUMBA_CACHE_LOCATOR_CLASSES``: neurosim's cached kernels are stamped with
+  all of its kernel sources, not only their own file (see
+  :mod:`neurosim.numba_cache`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,12 @@ import os
 
 os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
 os.environ.setdefault("GOMP_SPINCOUNT", "100000")
+# Names of classes, imported by numba when it first caches a function.
+os.environ.setdefault("NUMBA_CACHE_LOCATOR_CLASSES", ",".join(
+    [f"neurosim.numba_cache.Package{name}" for name in
+     ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")]
+    + ["UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator",
+       "IPythonCacheLocator", "ZipCacheLocator"]))
 
 
 def full_width_vector_features() -> str | None:

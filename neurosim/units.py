@@ -38,6 +38,8 @@ import re
 from decimal import Decimal
 from typing import NamedTuple
 
+import numpy as np
+
 from neurosim.errors import ConfigError
 
 #: Dimension symbol -> human name, in the order used in messages.
@@ -266,3 +268,12 @@ def pretty_quantity(value: float, dim: str) -> str:
         if abs(value) >= 10.0**power * (1 - 1e-12):
             break
     return f"{value / 10.0**power:.6g} {prefix}{dim}"
+
+
+def to_steps(t, dt: float):
+    """Whole steps of ``dt`` in time ``t`` (scalar or array), rounding halves up.
+
+    The one rounding rule for every duration: refractory periods, delays,
+    spike times, current changes.
+    """
+    return np.floor(np.asarray(t) / dt + 0.5).astype(np.int64)

@@ -9,7 +9,8 @@ from neurosim.backends import register
 from neurosim.backends.base import Backend, ChunkOutput
 from neurosim.engine import kernels
 from neurosim.errors import ConfigError
-from neurosim.models.lif import PARAM_WIDTH, V_RESET_COLUMN
+from neurosim.models import held, implementation
+from neurosim.network.parameters import refractory_steps
 
 # Below this many neurons a step costs about as much as waking a second
 # thread, so extra threads would only slow the run down.
@@ -20,30 +21,40 @@ _MIN_NEURONS_PER_THREAD = 20_000
 class CpuBackend(Backend):
     """Event-driven numba engine; threads split the neurons into parts."""
 
+    family = "numba"
+
     def __init__(self, network, threads: int = 1, device: str = "cpu") -> None:
         super().__init__(network, threads, device)
         net = network
         n = net.n_neurons
+        groups = net.groups
+        # One clear error for a model without numba kernels, before any work.
+        self._kernels = {p.model.name: implementation(p.model.name, self.family, self.name)
+                         for p in net.populations if not p.model.is_source}
         self.syn = net.syn.copy()
-        self.pop_bounds = np.array([p.start for p in net.populations] + [n], dtype=np.int64)
-        self.pop_model = np.array([p.model.code for p in net.populations], dtype=np.int64)
-        self.pop_ref = np.array([p.model.refractory_steps(p.params, net.dt)
-                                 for p in net.populations], dtype=np.int32)
-        longest = int(self.pop_ref.max(initial=0))
-        if longest > kernels.MAX_HELD_STEPS:
+        self.group_ref = refractory_steps(net.populations, groups, net.dt).astype(np.int32)
+        longest = int(self.group_ref.max(initial=0))
+        if longest > held.MAX_HELD_STEPS:
             raise ConfigError(f"populations: a refractory period of {longest} steps (t_ref / dt) "
-                              f"is more than the engine's {kernels.MAX_HELD_STEPS}")
-        self.pop_par = np.zeros((len(net.populations), PARAM_WIDTH), dtype=net.dtype)
-        # V_reset per population, for reading refractory neurons' v back.
-        self.pop_reset = np.array(
-            [p.model.param_row(p.params, net.dt)[V_RESET_COLUMN[p.model.name]]
-             if p.model.name in V_RESET_COLUMN else 0.0 for p in net.populations],
-            dtype=net.dtype)
-        # Membrane potentials, with each refractory neuron's held steps in
-        # place of its v (kernels.HELD); a neuron is held for at most t_ref.
+                              f"is more than the engine's {held.MAX_HELD_STEPS}")
+        width = max([1] + [len(p.model.propagators) for p in net.populations])
+        self.group_par = np.zeros((groups.size, width), dtype=net.dtype)
+        self.groups = (groups.bounds, groups.code, self.group_par, self.group_ref,
+                       groups.population)
+        self._group_of = groups.of_neurons()
+        self.models = kernels.model_mask(groups.code)
+        # Where each group's model keeps V_reset (models that hold refractory
+        # neurons in v), to read their v back.
+        self._reset_column = np.array(
+            [net.populations[p].model.propagators.index("V_reset")
+             if self._holds_in_v(net.populations[p]) else -1 for p in groups.population],
+            dtype=np.int64)
+        # Membrane potentials, with each held neuron's steps in place of its
+        # v (neurosim.models.held); a neuron is held for at most t_ref.
         self.v = net.v.copy()
-        held = np.minimum(net.refractory, np.repeat(self.pop_ref, np.diff(self.pop_bounds)))
-        self.v[held > 0] = -(kernels.HELD + held[held > 0])
+        holds = self._reset_column[self._group_of] >= 0
+        steps = np.where(holds, np.minimum(net.refractory, self.group_ref[self._group_of]), 0)
+        self.v = held.encode(self.v, steps)
         self.hist = np.zeros((net.max_delay + 1, n), dtype=np.int32)
         self.hist_len = np.zeros(net.max_delay + 1, dtype=np.int64)
         self._spike_count = np.zeros(n, dtype=np.int64)
@@ -56,8 +67,11 @@ class CpuBackend(Backend):
         self.cuts = (kernels.row_cuts(net.indptr, net.targets, self.part_bounds, n)
                      if self.parts > 1 else None)
 
+    def _holds_in_v(self, pop) -> bool:
+        return not pop.model.is_source and self._kernels[pop.model.name].HELD_IN_V
+
     def set_population_params(self, table: np.ndarray) -> None:
-        self.pop_par[:] = table
+        self.group_par[:] = table
 
     def _ensure_hist_width(self, ext_ptr: np.ndarray) -> None:
         # A spike generator may send several events for one neuron in one step.
@@ -73,7 +87,7 @@ class CpuBackend(Backend):
         self._ensure_hist_width(ext_ptr)
         pop_counts = np.zeros((n_steps, len(net.populations)), dtype=np.int32)
         n_samples = (step0 + n_steps) // trace_every - step0 // trace_every
-        traces = np.zeros((n_samples, trace_idx.size, 3), dtype=net.dtype)
+        traces = np.zeros((n_samples, trace_idx.size, 1 + self.syn.shape[0]), dtype=net.dtype)
         trace_n = np.zeros(1, dtype=np.int64)
         rec_steps, rec_neurons = [], []
         done = 0
@@ -83,8 +97,8 @@ class CpuBackend(Backend):
             # (it needs room for every neuron spiking); then it grows.
             rec_step, rec_idx = self._recording_buffers(record_spikes, ext_idx.size)
             rec_n = np.zeros(1, dtype=np.int64)
-            args = (step0 + done, n_steps - done, self.v, self.syn, self.pop_bounds,
-                    self.pop_model, self.pop_par, self.pop_ref, net.indptr, net.targets,
+            args = (step0 + done, n_steps - done, self.v, self.syn, self.groups,
+                    net.indptr, net.targets,
                     net.weights, net.dmin, net.n_slots, self.hist, self.hist_len, ext_ptr[done:],
                     ext_idx, self._spike_count, pop_counts[done:], self._events, record_spikes,
                     rec_step, rec_idx, rec_n, trace_idx, trace_every, traces, trace_n)
@@ -95,7 +109,7 @@ class CpuBackend(Backend):
             if done < n_steps:
                 self._rec_capacity *= 2
         traces = traces[: trace_n[0]]
-        traces[..., 0] = self._reset_where_held(traces[..., 0], trace_idx)
+        traces[..., 0] = self._membrane(traces[..., 0], trace_idx)
         return ChunkOutput(
             spike_steps=np.concatenate(rec_steps),
             spike_neurons=np.concatenate(rec_neurons),
@@ -104,10 +118,11 @@ class CpuBackend(Backend):
         )
 
     def _run_kernel(self, args: tuple) -> int:
-        """Run the compiled step loop on ``args`` (those of :func:`kernels.run_serial`)."""
+        """Run the compiled step loop on ``args`` (those of ``run_serial``, :func:`kernels.step_loops`)."""
+        run_serial, run_parallel = kernels.step_loops(self.models)
         if self.parts > 1:
-            return kernels.run_parallel(*args, self.part_bounds, self.cuts)
-        return kernels.run_serial(*args)
+            return run_parallel(*args, self.part_bounds, self.cuts)
+        return run_serial(*args)
 
     def _recording_buffers(self, record: bool, n_external: int):
         if not record:
@@ -125,20 +140,24 @@ class CpuBackend(Backend):
     def delivered_events(self) -> int:
         return int(self._events[0])
 
-    def _reset_where_held(self, v: np.ndarray, neurons: np.ndarray) -> np.ndarray:
+    def _membrane(self, v: np.ndarray, neurons: np.ndarray) -> np.ndarray:
         """``v`` of ``neurons`` (broadcast against ``v``) as membrane potentials:
-        ``V_reset`` where a refractory neuron's held steps are stored
-        (kernels.HELD)."""
-        held = v <= -kernels.HELD
-        pop = np.searchsorted(self.pop_bounds, np.broadcast_to(neurons, v.shape)[held],
-                              side="right") - 1
-        out = v.copy()
-        out[held] = self.pop_reset[pop]
-        return out
+        ``V_reset`` where a held neuron's steps are stored (neurosim.models.held)."""
+        return self._decode(v, neurons)[0]
+
+    def _decode(self, v: np.ndarray, neurons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        group = self._group_of[np.broadcast_to(neurons, v.shape)]
+        column = self._reset_column[group]
+        v_reset = self.group_par[group, np.maximum(column, 0)]
+        membrane, steps = held.decode(v, v_reset)
+        holds = column >= 0
+        return np.where(holds, membrane, v), np.where(holds, steps, 0)
 
     def state(self) -> dict[str, np.ndarray]:
-        held = self.v <= -kernels.HELD
-        refractory = np.zeros(self.v.size, dtype=np.int64)
-        refractory[held] = -self.v[held].astype(np.int64) - kernels.HELD
-        return {"v": self._reset_where_held(self.v, np.arange(self.v.size)), "syn": self.syn,
-                "refractory": refractory}
+        v, refractory = self._decode(self.v, np.arange(self.v.size))
+        for pop in self.network.populations:
+            part = slice(pop.start, pop.stop)
+            counted = pop.model.held_steps(self.syn[:, part])
+            if counted is not None:
+                refractory[part] = counted
+        return {"v": v, "syn": self.syn, "refractory": refractory}

@@ -16,9 +16,12 @@ conversion.  One thread: the ``threads`` setting is not used.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit
 
+from neurosim import seeds
 from neurosim.backends import register
 from neurosim.backends.base import HARDWARE_COUNTERS
 from neurosim.backends.cpu import CpuBackend
@@ -30,8 +33,6 @@ from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
 from neurosim.engine.kernels import begin_step, finish_step
 from neurosim.network.memory import check_fits
 
-#: spawn_key of the crossbar's seeds (0, 1: network build; 3: Poisson inputs).
-CROSSBAR_SEED_KEY = 7
 
 
 @njit(cache=True)
@@ -132,40 +133,47 @@ def _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows, tile_cols
     return events
 
 
-@njit(cache=True)
-def run_crossbar(step0, n_steps, v, syn, pop_bounds, pop_model, pop_par, pop_ref,
-                 indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
-                 spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
-                 trace_idx, trace_every, trace_buf, trace_n,
-                 mats, cells, tile_rows, tile_cols, gain, present, row_synapses, rows_buf, acc,
-                 pool, noise_std, key, adc_inv, adc_step, adc_half, counts):
-    """:func:`neurosim.engine.kernels.run_serial` with delivery through the tiles:
-    the same steps (:func:`~neurosim.engine.kernels.begin_step`, then
-    :func:`_deliver_tiles`, then :func:`~neurosim.engine.kernels.finish_step`).
+@functools.cache
+def crossbar_loop(models: int):
+    """:func:`run_crossbar` compiled for the models in the bit mask ``models``
+    (as :func:`neurosim.engine.kernels.step_loops`)."""
 
-    Takes run_serial's arguments first (the synapse list ``indptr``,
-    ``targets``, ``weights``, ``n_slots`` is not read: the tiles replace it;
-    ``events`` counts synaptic events), then the tiles'.
-    """
-    syn_flat = syn.reshape(-1)
-    caller_mode = get_fp_mode()
-    set_fp_mode(caller_mode | FTZ_DAZ)
-    for m in range(n_steps):
-        n = begin_step(m, step0, v, syn, pop_bounds, pop_model, pop_par, pop_ref, hist, ext_ptr,
-                       pop_counts, rec_on, rec_step, rec_n)
-        if n < 0:
-            set_fp_mode(caller_mode)
-            return m
-        step = step0 + m
-        events[0] += _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows,
-                                    tile_cols, gain, syn_flat, present, row_synapses, rows_buf,
-                                    acc, pool, noise_std, key, adc_inv, adc_step, adc_half,
-                                    counts)
-        finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
-                    spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
-                    trace_buf, trace_n, v, syn)
-    set_fp_mode(caller_mode)
-    return n_steps
+    @njit(cache=True)
+    def run_crossbar(step0, n_steps, v, syn, groups,
+                     indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
+                     spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
+                     trace_idx, trace_every, trace_buf, trace_n,
+                     mats, cells, tile_rows, tile_cols, gain, present, row_synapses, rows_buf, acc,
+                     pool, noise_std, key, adc_inv, adc_step, adc_half, counts):
+        """:func:`neurosim.engine.kernels.run_serial` with delivery through the tiles:
+        the same steps (:func:`~neurosim.engine.kernels.begin_step`, then
+        :func:`_deliver_tiles`, then :func:`~neurosim.engine.kernels.finish_step`).
+
+        Takes run_serial's arguments first (the synapse list ``indptr``,
+        ``targets``, ``weights``, ``n_slots`` is not read: the tiles replace it;
+        ``events`` counts synaptic events), then the tiles'.
+        """
+        syn_flat = syn.reshape(-1)
+        caller_mode = get_fp_mode()
+        set_fp_mode(caller_mode | FTZ_DAZ)
+        for m in range(n_steps):
+            n = begin_step(m, step0, models, v, syn, groups, hist, ext_ptr, pop_counts, rec_on,
+                           rec_step, rec_n)
+            if n < 0:
+                set_fp_mode(caller_mode)
+                return m
+            step = step0 + m
+            events[0] += _deliver_tiles(step, hist, hist_len, dmin, mats, cells, tile_rows,
+                                        tile_cols, gain, syn_flat, present, row_synapses, rows_buf,
+                                        acc, pool, noise_std, key, adc_inv, adc_step, adc_half,
+                                        counts)
+            finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
+                        spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
+                        trace_buf, trace_n, v, syn)
+        set_fp_mode(caller_mode)
+        return n_steps
+
+    return run_crossbar
 
 
 @register("crossbar")
@@ -182,7 +190,7 @@ class CrossbarBackend(CpuBackend):
         self.settings = settings if settings is not None else CrossbarConfig()
         self.periphery = Periphery.from_config(self.settings)
         self._map(network, seed)
-        self._key = noise_key(seed, CROSSBAR_SEED_KEY)
+        self._key = noise_key(seed, seeds.CROSSBAR)
 
     @classmethod
     def from_config(cls, network, cfg, threads: int = 1) -> CrossbarBackend:
@@ -212,8 +220,8 @@ class CrossbarBackend(CpuBackend):
                 np.add.at(w, where, syn["weight"][sel])
                 used = np.zeros(w.shape, dtype=bool)
                 used[where] = True
-                child = np.random.SeedSequence(seed, spawn_key=(CROSSBAR_SEED_KEY, len(mats)))
-                tm = program(w, self.settings, int(child.generate_state(1, np.uint32)[0]),
+                tm = program(w, self.settings,
+                             seeds.stream_int(seed, seeds.CROSSBAR, len(mats), bits=32),
                              used=used, dtype=net.dtype)
                 mats.append((delay - net.dmin, src.start, src.stop, proj.receptor * n + tgt.start,
                              tgt.size, sum(g.size for g in gains), tm.tile_cols,
@@ -259,7 +267,7 @@ class CrossbarBackend(CpuBackend):
         rows, cols = self.settings.tile_rows, self.settings.tile_cols
         pool = noise_pool().astype(dtype) if per.read_std > 0 else np.zeros(cols, dtype)
         noise_std = per.column_std(np.arange(rows + 1)).astype(dtype)
-        return run_crossbar(*args, self.mats, self.cells, rows, cols, self.gain, self.present,
+        return crossbar_loop(self.models)(*args, self.mats, self.cells, rows, cols, self.gain, self.present,
                             self.row_synapses, rows_buf, self._acc, pool, noise_std, self._key,
                             real(inv), real(per.adc_step), real(per.adc_half), self.counts)
 

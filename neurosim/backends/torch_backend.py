@@ -33,7 +33,8 @@ from neurosim.backends import register
 from neurosim.backends import torch_kernels as tk
 from neurosim.backends.base import HARDWARE_COUNTERS, Backend, ChunkOutput
 from neurosim.errors import ConfigError
-from neurosim.models.lif import MODEL_CODES
+from neurosim.models import implementation
+from neurosim.network.parameters import refractory_steps
 
 #: Per device, the smallest fraction of the occupied (pre, post, receptor,
 #: delay) blocks that must hold a synapse for the dense path.  On the CPU a
@@ -82,7 +83,7 @@ class TorchBackend(Backend):
         dev = torch_device(device)
         self.dtype = _TORCH_DTYPES[np.dtype(net.dtype)]
         self.v = torch.as_tensor(net.v, device=dev).clone().reshape(1, n)
-        self.syn = torch.as_tensor(net.syn, device=dev).clone().reshape(1, 2, n)
+        self.syn = torch.as_tensor(net.syn, device=dev).clone().reshape(1, -1, n)
         self.until = torch.as_tensor(net.refractory, device=dev).clone().reshape(1, n)
         self._next_step = 0  # the step the next advance starts with
         self.n_hist = net.max_delay + 1
@@ -98,16 +99,16 @@ class TorchBackend(Backend):
         self.group_slots = torch.as_tensor(np.repeat(slots, 2), device=dev)
         self.has_sources = any(p.model.is_source for p in net.populations)
         self.pop_bounds = np.array([p.start for p in net.populations] + [n], dtype=np.int64)
-        self.groups = _model_runs(net.populations)
-        # Each group's kernel and state views, made once (views cost per step too).
-        self._group_views = [
-            (tk.lif_exp_step if code == MODEL_CODES["lif_exp"] else tk.lif_cond_exp_step, a, b,
-             (self.v[:, a:b], self.syn[:, 0, a:b], self.syn[:, 1, a:b], self.until[:, a:b]))
-            for code, a, b in self.groups]
-        self.resume = torch.as_tensor(
-            np.concatenate([np.full(p.size, p.model.refractory_steps(p.params, net.dt) + 1)
-                            for p in net.populations] or [np.zeros(0)]).astype(np.int32),
-            device=dev)
+        # Each run of one model's neurons: its kernel (one clear error for a
+        # model without torch kernels) and its state views, made once (views
+        # cost per step too).
+        self.runs = [(implementation(model.name, "torch", self.name), model, a, b,
+                      (self.v[:, a:b], tuple(self.syn[:, r, a:b] for r in range(model.state_rows)),
+                       self.until[:, a:b]))
+                     for model, a, b in _model_runs(net.populations)]
+        self._group_of = net.groups.of_neurons()
+        resume = refractory_steps(net.populations, net.groups, net.dt)[self._group_of] + 1
+        self.resume = torch.as_tensor(resume.astype(np.int32), device=dev)
         self._par: list[tuple] = []
         self._spike_count = np.zeros(n, dtype=np.int64)
         # Events delivered: counted on the device by the dense path, on the
@@ -133,15 +134,13 @@ class TorchBackend(Backend):
 
     # -- parameters ---------------------------------------------------------
     def set_population_params(self, table: np.ndarray) -> None:
-        pop_of = np.repeat(np.arange(len(self.network.populations)), np.diff(self.pop_bounds))
         self._par = []
-        for code, a, b in self.groups:
+        for _, model, a, b, _ in self.runs:
             # One contiguous row per parameter: a strided column of the
             # (neurons, parameters) table made every elementwise step 2-3x slower.
-            cols = torch.as_tensor(table[pop_of[a:b]].T.copy(), dtype=self.dtype,
+            cols = torch.as_tensor(table[self._group_of[a:b]].T.copy(), dtype=self.dtype,
                                    device=self.v.device)
-            width = 8 if code == MODEL_CODES["lif_exp"] else 9
-            self._par.append(tuple(cols[:width]) + (self.resume[a:b],))
+            self._par.append(tuple(cols[:len(model.propagators)]) + (self.resume[a:b],))
 
     # -- running ------------------------------------------------------------
     def advance(self, step0, n_steps, ext_ptr, ext_idx, record_spikes, trace_idx, trace_every):
@@ -178,16 +177,25 @@ class TorchBackend(Backend):
                 self.ring[row, 1].zero_().index_add_(0, ext[a:b], ones[a:b])
             self._deliver(step)
             if trace_t.numel() and (step + 1) % trace_every == 0:
-                samples.append(torch.stack(
-                    [self.v[0, trace_t], self.syn[0, 0, trace_t], self.syn[0, 1, trace_t]], 1))
+                samples.append(torch.cat([self.v[:, trace_t], self.syn[0][:, trace_t]]).T)
         traces = (torch.stack(samples).cpu().numpy() if samples
-                  else np.zeros((0, trace_idx.size, 3), dtype=self.network.dtype))
+                  else np.zeros((0, trace_idx.size, 1 + self.syn.shape[1]),
+                                dtype=self.network.dtype))
         return spikes.cpu().numpy(), traces
 
     def _integrate(self, step: int, spiked_row) -> None:
-        """Advance every simulated neuron one step; write their spikes into ``spiked_row``."""
-        for (update, a, b, state), par in zip(self._group_views, self._par):
-            spiked_row[a:b] = update(*state, step, par)[0]
+        """Advance every simulated neuron one step; write their spikes into ``spiked_row``.
+
+        The models' pure steps give new tensors; they are copied into the
+        state's views (the state stays one tensor for delivery and traces).
+        """
+        for (kernels, _, a, b, (v, rows, until)), par in zip(self.runs, self._par):
+            spikes, v_new, rows_new, until_new = kernels.step(v, rows, until, step, par)
+            v.copy_(v_new)
+            for row, new in zip(rows, rows_new):
+                row.copy_(new)
+            until.copy_(until_new)
+            spiked_row[a:b] = spikes[0]
 
     def _deliver(self, step: int) -> None:
         """Deliver every spike due in ``step``: ring rows of all delay slots at once."""
@@ -246,8 +254,13 @@ class TorchBackend(Backend):
         return int(self._dense_events) + self._sparse_events
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"v": self.v[0].cpu().numpy(), "syn": self.syn[0].cpu().numpy(),
-                "refractory": (self.until[0] - self._next_step).clamp(min=0).cpu().numpy()}
+        syn = self.syn[0].cpu().numpy()
+        refractory = (self.until[0] - self._next_step).clamp(min=0).cpu().numpy().astype(np.int64)
+        for pop in self.network.populations:
+            counted = pop.model.held_steps(syn[:, pop.start:pop.stop])
+            if counted is not None:
+                refractory[pop.start:pop.stop] = counted
+        return {"v": self.v[0].cpu().numpy(), "syn": syn, "refractory": refractory}
 
     def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
         """Work of the path that ran.
@@ -287,16 +300,16 @@ class TorchBackend(Backend):
         return counters
 
 
-def _model_runs(populations) -> list[tuple[int, int, int]]:
-    """``(model code, start, stop)`` of each run of adjacent simulated populations of one model."""
-    runs: list[list[int]] = []
+def _model_runs(populations) -> list[tuple]:
+    """``(model, start, stop)`` of each run of adjacent simulated populations of one model."""
+    runs: list[list] = []
     for pop in populations:
         if pop.model.is_source:
             continue
-        if runs and runs[-1][0] == pop.model.code and runs[-1][2] == pop.start:
+        if runs and runs[-1][0] is pop.model and runs[-1][2] == pop.start:
             runs[-1][2] = pop.stop
         else:
-            runs.append([pop.model.code, pop.start, pop.stop])
+            runs.append([pop.model, pop.start, pop.stop])
     return [tuple(r) for r in runs]
 
 

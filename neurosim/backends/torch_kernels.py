@@ -6,9 +6,9 @@ and runs unchanged on CPU or CUDA.  State is updated in place where that is
 the natural contract (as :mod:`neurosim.engine.kernels` does on arrays), and
 per-neuron parameters are tensors that broadcast against ``(B, n)``.
 
-The vocabulary matches the numba engine: ``integrate`` + ``threshold/reset``
-+ ``refractory`` (:func:`lif_exp_step`, :func:`lif_cond_exp_step`),
-``deliver`` (:func:`deliver_dense`, :func:`deliver_events`), ``plasticity``
+The vocabulary matches the numba engine: the neuron models' steps live with
+the models (``torch_kernels`` of each :mod:`neurosim.models` package);
+here are ``deliver`` (:func:`deliver_dense`, :func:`deliver_events`), ``plasticity``
 (:func:`trace_step`, :func:`stdp_step` on dense weights,
 :func:`stdp_events` on CSR synapses) and ``astrocyte``
 (:func:`astrocyte_step`), plus :func:`threshold_reset` for models that keep
@@ -19,17 +19,6 @@ generator of :mod:`neurosim.network.random` on tensors.
 from __future__ import annotations
 
 import torch
-
-
-def _clamp_and_reset(v, v_new, until, step, v_reset, v_th, resume):
-    """Refractory clamp, threshold and reset shared by both neuron models.
-
-    ``until`` holds the step at which each neuron integrates again (as in the
-    numba engine); a spike in ``step`` sets it to ``step + resume`` with
-    ``resume = t_ref_steps + 1``.
-    """
-    _where_into(v, until > step, v_reset, v_new)
-    return threshold_reset(v, until, step, v_th, v_reset, resume)
 
 
 def threshold_reset(v, until, step: int, v_th, v_reset, resume) -> torch.Tensor:
@@ -56,37 +45,6 @@ def _where_into(out, mask, value, other=None) -> None:
     if other is not None:
         out.copy_(other)
     out.masked_fill_(mask, value)
-
-
-def lif_exp_step(v, syn_e, syn_i, until, step: int, par) -> torch.Tensor:
-    """One exact step of current-based LIF neurons; returns the spike mask.
-
-    ``v``, ``syn_e``, ``syn_i``, ``until``: ``(B, n)`` views updated in place.
-    ``par``: ``(p22, p21e, p21i, p11e, p11i, drive, v_th, v_reset, resume)``,
-    each broadcasting against ``(B, n)`` (the propagators of
-    :meth:`neurosim.models.lif.NeuronModel.param_row`).  The arithmetic is
-    written in the same order as the numba kernel, so float results agree
-    bit for bit on the CPU.
-    """
-    p22, p21e, p21i, p11e, p11i, drive, v_th, v_reset, resume = par
-    v_new = p22 * v + p21e * syn_e + p21i * syn_i + drive
-    syn_e.mul_(p11e)
-    syn_i.mul_(p11i)
-    return _clamp_and_reset(v, v_new, until, step, v_reset, v_th, resume)
-
-
-def lif_cond_exp_step(v, g_e, g_i, until, step: int, par) -> torch.Tensor:
-    """One exponential-Euler step of conductance-based LIF neurons (see :func:`lif_exp_step`).
-
-    ``par``: ``(dt_over_c, g_leak, leak_drive, E_e, E_i, p11e, p11i, v_th, v_reset, resume)``.
-    """
-    dt_c, g_l, leak_drive, e_e, e_i, p11e, p11i, v_th, v_reset, resume = par
-    g_tot = g_l + g_e + g_i
-    v_inf = (leak_drive + g_e * e_e + g_i * e_i) / g_tot
-    v_new = v_inf + (v - v_inf) * torch.exp(-dt_c * g_tot)
-    g_e.mul_(p11e)
-    g_i.mul_(p11i)
-    return _clamp_and_reset(v, v_new, until, step, v_reset, v_th, resume)
 
 
 def deliver_dense(syn, counts, weights) -> None:

@@ -16,36 +16,25 @@ from neurosim.config.loader import (
     parse_override,
     validate_config,
 )
-from neurosim.config.schema import (
+from neurosim.config.network import (
     CONNECT_RULES,
-    DISTRIBUTIONS,
-    GENERATOR_MODELS,
-    PARAM_MODELS,
-    STATE_VARIABLES,
-    TIME_CONSTANTS,
-    WEIGHT_DIMS,
     AllToAll,
     Arrays,
     ConnectRule,
-    Constant,
-    CurrentSource,
     FixedIndegree,
     FixedOutdegree,
     FixedProbability,
-    LifCondExpParams,
-    LifExpParams,
-    LogNormal,
-    Normal,
     OneToOne,
-    Output,
-    PoissonParams,
     Population,
     Projection,
+)
+from neurosim.config.run import CurrentSource, Output, Record, RunConfig, Trace
+from neurosim.config.values import (
+    DISTRIBUTIONS,
+    Constant,
+    LogNormal,
+    Normal,
     QuantityList,
-    Record,
-    RunConfig,
-    SpikeGeneratorParams,
-    Trace,
     Uniform,
     Value,
     parse_value,
@@ -62,13 +51,11 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "CONNECT_RULES", "DISTRIBUTIONS", "GENERATOR_MODELS", "PARAM_MODELS", "STATE_VARIABLES",
-    "TIME_CONSTANTS", "WEIGHT_DIMS",
+    "CONNECT_RULES", "DISTRIBUTIONS",
     "AllToAll", "Arrays", "ConnectRule", "Constant", "CurrentSource", "FixedIndegree",
-    "FixedOutdegree", "FixedProbability", "LSMConfig", "LifCondExpParams", "LifExpParams",
-    "LogNormal",
-    "Normal", "OneToOne", "Output", "PoissonParams", "Population", "Projection", "QuantityList",
-    "Record", "RunConfig", "SpikeGeneratorParams", "Trace", "Uniform", "Value",
+    "FixedOutdegree", "FixedProbability", "LSMConfig", "LogNormal",
+    "Normal", "OneToOne", "Output", "Population", "Projection", "QuantityList",
+    "Record", "RunConfig", "Trace", "Uniform", "Value",
     "apply_overrides", "builtin_configs", "dump_config", "format_validation_error",
     "load_config", "load_config_text", "parse_override", "parse_value", "validate_config",
 ]

@@ -1,9 +1,9 @@
 """Pieces every config section builds on: strict models, quantity fields and
 errors with key paths.
 
-Kept apart from :mod:`neurosim.config.schema` so that sections in their own
-modules (:mod:`neurosim.config.crossbar`) and the run schema that includes
-them both import from here, with no import cycle; the schema re-exports them.
+Every section module (values, network, run, crossbar, the tasks' sections)
+imports from here, and this module imports none of them, so there is no
+import cycle; the models' parameter classes build on it too.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from neurosim.config.schema import RunConfig, error_reason
+from neurosim.config.base import error_reason
+from neurosim.config.run import RunConfig
 from neurosim.errors import ConfigError
 
 if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11

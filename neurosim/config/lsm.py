@@ -1,7 +1,7 @@
 """Schema of ``task: lsm_classification`` configs: a liquid state machine
 (LSM, LSM+STDP or the neuron-astrocyte NALSM) classifying an image data set.
 
-Same conventions as :mod:`neurosim.config.schema`: times as strings with
+Same conventions as :mod:`neurosim.config.run`: times as strings with
 units, unknown keys rejected, errors with key paths. Membrane quantities
 (threshold, input current, weights) are in the paper's dimensionless membrane
 units. Every default is the NALSM paper's (Ivanov & Michmizos, NeurIPS 2021).
@@ -14,15 +14,8 @@ from typing import Literal
 
 from pydantic import Field, PositiveFloat, field_validator, model_validator
 
-from neurosim.config.schema import (
-    Energy,
-    NonNegativeTime,
-    Output,
-    PositiveTime,
-    StrictModel,
-    problems_error,
-    q,
-)
+from neurosim.config.base import NonNegativeTime, PositiveTime, StrictModel, problems_error, q
+from neurosim.config.run import Energy, Output
 
 
 class DataSection(StrictModel):

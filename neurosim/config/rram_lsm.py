@@ -9,7 +9,7 @@ liquid state machine for multimodal event data learning", Nat. Comput. Sci.
 2025; ../shared/PAPERS.md): 200 neurons, 16x16 inputs, 50 time steps, LIF
 decay 0.9, threshold 5.
 
-Same conventions as :mod:`neurosim.config.schema`: times with units, unknown
+Same conventions as :mod:`neurosim.config.run`: times with units, unknown
 keys rejected, errors with key paths. Membrane quantities (threshold,
 weights) are in dimensionless membrane units.
 """
@@ -23,7 +23,8 @@ from pydantic import Field, field_validator, model_validator
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.config.lsm import DataSection as LsmDataSection
 from neurosim.config.lsm import ReadoutSection as LsmReadoutSection
-from neurosim.config.schema import Output, StrictModel, Unit, problems_error, q
+from neurosim.config.base import StrictModel, Unit, problems_error, q
+from neurosim.config.run import Output
 
 #: Side of the event frame the liquid sees (the paper's 16 x 16 crop).
 FRAME = 16

@@ -51,7 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.config.loader import format_validation_error
-from neurosim.config.schema import problems_error
+from neurosim.config.base import problems_error
 from neurosim.energy.counters import HARDWARE_KEYS, PRICED_KEYS
 from neurosim.errors import ConfigError
 from neurosim.units import parse_with_dim, pretty_quantity

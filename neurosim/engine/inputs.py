@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from neurosim.models.lif import to_steps
+from neurosim.units import to_steps
 from neurosim.network.random import POISSON, row_key, uniform
 
 

@@ -2,11 +2,12 @@
 
 One call advances the network by many steps.  Each step:
 
-1. *advance*: every neuron's state is propagated by one step (exact for the
-   linear part), refractory neurons are clamped, threshold crossings reset the
-   neuron and append its index to this step's spike list.  A refractory
-   neuron's ``v`` holds its count of held steps (see :data:`HELD`), so the
-   update loop streams nothing but ``v`` and the synaptic state;
+1. *advance*: every neuron's state is propagated by one step by its model's
+   registered kernel (``update_block`` of :mod:`neurosim.models`, one
+   parameter group at a time, see :mod:`neurosim.network.parameters`);
+   threshold crossings reset the neuron and append its index to this step's
+   spike list.  The state is ``v`` and the rows of ``syn`` (the receptors'
+   synaptic state first, then what else a model keeps);
 2. *deliver*: for every delay slot ``d``, the spikes emitted ``d`` steps ago
    walk their outgoing synapses of that delay and add the weight straight into
    the target's synaptic state (no dense input buffer to clear each step);
@@ -22,133 +23,121 @@ receives its inputs in the same order as on one thread, so the result is
 bit-identical for any thread count.
 """
 
+import functools
+
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
 from neurosim.engine.prefetch import DISTANCE, prefetch
-from neurosim.models.lif import MODEL_CODES
+from neurosim.models import has_implementation, implementation, spiking_models
 
-LIF_EXP = MODEL_CODES["lif_exp"]
 _BLOCK = 256
 
-#: A refractory neuron stores ``v = -(HELD + k)``: it is held at ``V_reset``
-#: for the next ``k`` steps (``k = 0``: it integrates from ``V_reset`` next).
-#: No membrane reaches -2**20 V, and ``HELD + k`` is an exact integer in
-#: float32 up to 2**24, so counting down is exact (``k`` < 2**24 - 2**20).
-#: Without a separate marker array the update loop moves 24 instead of 26
-#: bytes per neuron and step, in 32-bit lanes only: the loop alone ran 14-20 %
-#: faster from 4,000 to 400,000 neurons; whole steps at 40,000 and 400,000
-#: were unchanged (paired runs).  Backends decode it (``CpuBackend.state``,
-#: traces).
-HELD = 2**20
-MAX_HELD_STEPS = 2**24 - HELD - 1
-_HELD = np.float32(-HELD)           # at or below: encoded
-_HELD_1 = np.float32(-HELD - 1)     # at or below: held in this step
-_HELD_2 = np.float32(-HELD - 2)     # at or below: still held in the next step
-_ONE = np.float32(1)
 
-# The parts of a step are inlined into the step loops (inline="always"), so no
-# compiled call is made per step or per block.  With the held steps in v and
-# the stretch prefetch, a 4,000-neuron run on one thread went from 0.035 s to
-# 0.029 s (medians of 10 alternating fresh processes); at 400,000 neurons
-# inlining alone changed nothing (paired runs).
+def _has(models, code):
+    """Whether the bit ``code`` of ``models`` is set (resolved while compiling)."""
 
 
-@njit(cache=True, inline="always")
-def _lif_exp_update(a, b, v, syn, par, spiked_code):
-    """One exact step of current-based LIF neurons ``a:b``; True if any spiked.
+@overload(_has, inline="always")
+def _has_model(models, code):
+    # Both are literals in the step loops (constants of their closures), so
+    # the test folds away and absent models leave no code behind.
+    if isinstance(models, types.IntegerLiteral) and isinstance(code, types.IntegerLiteral):
+        present = bool((models.literal_value >> code.literal_value) & 1)
+        return (lambda models, code: True) if present else (lambda models, code: False)
+    return lambda models, code: (models >> code) & 1 == 1
 
-    A held neuron (see :data:`HELD`) counts down and ends at ``V_reset``; a
-    spike stores ``spiked_code`` (``-(HELD + t_ref_steps)``), which also marks
-    it for collection in :func:`_advance_range`.  Branch-free, so the compiler
-    vectorises it (the boolean "any" reduction keeps the vectors wide;
-    counting in the loop would force 64-bit lanes).  Subnormal synaptic values
-    flush to zero (see :mod:`neurosim.engine.fpu`).  Indices are unsigned,
-    which spares the negative-index checks that would stop vectorisation,
-    without slicing (views cost more than a small step).
+
+def model_mask(codes) -> int:
+    """The ``models`` argument of the step loops: a bit per kernel code present."""
+    return sum(1 << c for c in {int(c) for c in np.asarray(codes).ravel()} if c >= 0)
+
+
+def _group_loop(kernels):
+    """The step of one parameter group of a model: its blocks in turn.
+
+    Blocks are small enough that a block with a spike is still in L1 cache
+    when it is scanned, so the state is read from memory once per step.  The
+    scan stays apart from the vectorised update (inside it, the spike list
+    made the step 1.35x slower at 400,000 neurons), and it is written here,
+    not in an inlined function of the model: there it cost CUBA 400k 25 %.
     """
-    p22, p21e, p21i, p11e, p11i = par[0], par[1], par[2], par[3], par[4]
-    drive, v_th, v_reset = par[5], par[6], par[7]
-    any_spiked = False
-    first = np.uint64(a)
-    for k in range(b - a):
-        i = first + np.uint64(k)
-        x = v[i]
-        e = syn[0, i]
-        g = syn[1, i]
-        v_new = p22 * (v_reset if x <= _HELD else x) + p21e * e + p21i * g + drive
-        syn[0, i] = e * p11e
-        syn[1, i] = g * p11i
-        held = x <= _HELD_1
-        spiked = (v_new >= v_th) & ~held
-        v_new = spiked_code if spiked else v_new
-        v[i] = ((x + _ONE) if x <= _HELD_2 else v_reset) if held else v_new
-        any_spiked |= spiked
-    return any_spiked
+    update, spike_marks, spike_mark = kernels.update_block, kernels.spike_marks, kernels.spike_mark
+
+    @njit(inline="always")
+    def advance(a, b, v, syn, par, ref_steps, out, row, n):
+        marks = spike_marks(v, syn)
+        mark = spike_mark(ref_steps)
+        for b0 in range(a, b, _BLOCK):
+            b1 = min(b0 + _BLOCK, b)
+            if update(b0, b1, v, syn, par, ref_steps, out, row, n):
+                for k in range(b1 - b0):
+                    if marks[np.uint64(b0 + k)] == mark:
+                        out[row, n] = b0 + k
+                        n += 1
+        return n
+
+    return advance
 
 
-@njit(cache=True, inline="always")
-def _lif_cond_exp_update(a, b, v, syn, par, spiked_code):
-    """One step of conductance-based LIF neurons (see :func:`_lif_exp_update`).
+@njit(inline="always")
+def _no_model(model, models, a, b, v, syn, par, ref_steps, out, row, n):
+    return n
 
-    Exponential Euler: with conductances frozen over the step the membrane
-    relaxes exactly towards its momentary equilibrium ``v_inf``.  The held,
-    threshold and reset lines repeat those of :func:`_lif_exp_update` on
-    purpose: a compiled call taking arrays inside this loop costs reference
-    counting per neuron (measured 25-50x slower).
+
+def _dispatcher(loops: list, code: int = 0):
+    """``dispatch(model, models, ...)``: the group loop of kernel code ``model``
+    (:func:`neurosim.models.model_code`), a chain of inlined tests.
+
+    Every block kernel takes ``(a, b, v, syn, par, ref_steps, out, row, n)``:
+    neurons ``a:b``, the state, the group's propagators and refractory
+    steps, and the spike list ``out[row, :n]``.  Built from the registry
+    when this module loads, so the step loops name no model.  Only the
+    models in the bit mask ``models`` leave code in a step loop (a constant
+    of the loops: they compile once per set of models, :func:`step_loops`);
+    with every model's loop inlined, CUBA's step ran 1.4x slower.  A model without numba kernels gets no branch (backends
+    refuse it before a run).
     """
-    dt_c, g_l, leak_drive, e_e, e_i = par[0], par[1], par[2], par[3], par[4]
-    p11e, p11i, v_th, v_reset = par[5], par[6], par[7], par[8]
-    any_spiked = False
-    first = np.uint64(a)
-    for k in range(b - a):
-        i = first + np.uint64(k)
-        x = v[i]
-        ge = syn[0, i]
-        gi = syn[1, i]
-        g_tot = g_l + ge + gi
-        v_inf = (leak_drive + ge * e_e + gi * e_i) / g_tot
-        v_new = v_inf + ((v_reset if x <= _HELD else x) - v_inf) * np.exp(-dt_c * g_tot)
-        syn[0, i] = ge * p11e
-        syn[1, i] = gi * p11i
-        held = x <= _HELD_1
-        spiked = (v_new >= v_th) & ~held
-        v_new = spiked_code if spiked else v_new
-        v[i] = ((x + _ONE) if x <= _HELD_2 else v_reset) if held else v_new
-        any_spiked |= spiked
-    return any_spiked
+    if code == len(loops):
+        return _no_model
+    loop, later = loops[code], _dispatcher(loops, code + 1)
+    if loop is None:
+        return later
+
+    @njit(inline="always")
+    def dispatch(model, models, a, b, v, syn, par, ref_steps, out, row, n):
+        if _has(models, code) and model == code:
+            return loop(a, b, v, syn, par, ref_steps, out, row, n)
+        return later(model, models, a, b, v, syn, par, ref_steps, out, row, n)
+
+    return dispatch
+
+
+_advance_group = _dispatcher(
+    [_group_loop(k) if k is not None else None
+     for k in (implementation(m, "numba") if has_implementation(m, "numba") else None
+               for m in spiking_models())])
 
 
 @njit(cache=True, inline="always")
-def _advance_range(lo, hi, pop_bounds, pop_model, pop_par, pop_ref, v, syn, out, row, n,
-                   counts, count_row):
+def _advance_range(lo, hi, models, group_bounds, group_code, group_par, group_ref, group_pop, v,
+                   syn, out, row, n, counts, count_row):
     """Advance neurons ``lo:hi`` by one step; append spikes to ``out[row, n:]``;
     return new n.  Spikes per population are added to ``counts[count_row, p]``.
     """
-    for p in range(pop_model.size):
-        a = max(lo, pop_bounds[p])
-        b = min(hi, pop_bounds[p + 1])
-        model = pop_model[p]
+    for g in range(group_code.size):
+        a = max(lo, group_bounds[g])
+        b = min(hi, group_bounds[g + 1])
+        model = group_code[g]
         if a >= b or model < 0:
             continue
-        par = pop_par[p]
-        spiked_code = _HELD - np.float32(pop_ref[p])
+        par = group_par[g]
+        ref_steps = group_ref[g]
         n0 = n
-        # Blocks small enough that a block with a spike is still in L1 cache
-        # when it is scanned, so the state is read from memory once per step.
-        for b0 in range(a, b, _BLOCK):
-            b1 = min(b0 + _BLOCK, b)
-            if model == LIF_EXP:
-                any_spiked = _lif_exp_update(b0, b1, v, syn, par, spiked_code)
-            else:
-                any_spiked = _lif_cond_exp_update(b0, b1, v, syn, par, spiked_code)
-            if any_spiked:
-                for k in range(b1 - b0):
-                    if v[np.uint64(b0 + k)] == spiked_code:
-                        out[row, n] = b0 + k
-                        n += 1
-        counts[count_row, p] += n - n0
+        n = _advance_group(model, models, a, b, v, syn, par, ref_steps, out, row, n)
+        counts[count_row, group_pop[g]] += n - n0
     return n
 
 
@@ -238,8 +227,8 @@ def _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin, n_slots
 
 
 @njit(cache=True, inline="always")
-def begin_step(m, step0, v, syn, pop_bounds, pop_model, pop_par, pop_ref, hist, ext_ptr,
-               pop_counts, rec_on, rec_step, rec_n):
+def begin_step(m, step0, models, v, syn, groups, hist, ext_ptr, pop_counts, rec_on, rec_step,
+               rec_n):
     """Step ``step0 + m`` on one thread up to delivery: advance every neuron,
     its spikes into the history row of the step.
 
@@ -250,7 +239,8 @@ def begin_step(m, step0, v, syn, pop_bounds, pop_model, pop_par, pop_ref, hist, 
     n_neurons = v.size
     if rec_on and rec_n[0] + n_neurons + ext_ptr[m + 1] - ext_ptr[m] > rec_step.size:
         return -1
-    return _advance_range(0, n_neurons, pop_bounds, pop_model, pop_par, pop_ref, v, syn, hist,
+    bounds, code, par, ref, pop = groups
+    return _advance_range(0, n_neurons, models, bounds, code, par, ref, pop, v, syn, hist,
                           (step0 + m) % hist.shape[0], 0, pop_counts, m)
 
 
@@ -276,87 +266,101 @@ def finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
         for j in range(trace_idx.size):
             i = trace_idx[j]
             trace_buf[t, j, 0] = v[i]  # as stored: the backend decodes held steps
-            trace_buf[t, j, 1] = syn[0, i]
-            trace_buf[t, j, 2] = syn[1, i]
+            for r in range(syn.shape[0]):
+                trace_buf[t, j, r + 1] = syn[r, i]
         trace_n[0] = t + 1
 
 
-@njit(cache=True)
-def run_serial(step0, n_steps, v, syn, pop_bounds, pop_model, pop_par, pop_ref,
-               indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
-               spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
-               trace_idx, trace_every, trace_buf, trace_n):
-    """Advance ``n_steps`` on one thread; returns the steps done.
+@functools.cache
+def step_loops(models: int):
+    """``(run_serial, run_parallel)``: the step loops compiled for the models
+    in the bit mask ``models`` (:func:`model_mask`).
 
-    Returns early (fewer steps) when the spike recording buffer might
-    overflow in the next step, so the caller can grow it and call again.
-    Refractory neurons are encoded in ``v`` (:data:`HELD`).
+    ``models`` is a constant of these closures, so only those models' kernels
+    are inlined (:func:`_dispatcher`); numba's cache keys the closures by it.
     """
-    syn_flat = syn.reshape(-1)
-    cuts = np.empty((0, 0), dtype=np.int32)
-    caller_mode = get_fp_mode()
-    set_fp_mode(caller_mode | FTZ_DAZ)
-    for m in range(n_steps):
-        n = begin_step(m, step0, v, syn, pop_bounds, pop_model, pop_par, pop_ref, hist, ext_ptr,
-                       pop_counts, rec_on, rec_step, rec_n)
-        if n < 0:
-            set_fp_mode(caller_mode)
-            return m
-        step = step0 + m
-        events[0] += _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin,
-                                    n_slots, syn_flat, 0, 1, cuts)
-        finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
-                    spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
-                    trace_buf, trace_n, v, syn)
-    set_fp_mode(caller_mode)
-    return n_steps
+
+    @njit(cache=True)
+    def run_serial(step0, n_steps, v, syn, groups,
+                   indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
+                   spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
+                   trace_idx, trace_every, trace_buf, trace_n):
+        """Advance ``n_steps`` on one thread; returns the steps done.
+
+        Returns early (fewer steps) when the spike recording buffer might
+        overflow in the next step, so the caller can grow it and call again.
+        ``groups`` is ``(bounds, model codes, propagator rows, refractory steps,
+        populations)`` of the parameter groups.
+        """
+        syn_flat = syn.reshape(-1)
+        cuts = np.empty((0, 0), dtype=np.int32)
+        caller_mode = get_fp_mode()
+        set_fp_mode(caller_mode | FTZ_DAZ)
+        for m in range(n_steps):
+            n = begin_step(m, step0, models, v, syn, groups, hist, ext_ptr, pop_counts, rec_on,
+                           rec_step, rec_n)
+            if n < 0:
+                set_fp_mode(caller_mode)
+                return m
+            step = step0 + m
+            events[0] += _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin,
+                                        n_slots, syn_flat, 0, 1, cuts)
+            finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
+                        spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
+                        trace_buf, trace_n, v, syn)
+        set_fp_mode(caller_mode)
+        return n_steps
 
 
-@njit(cache=True, parallel=True)
-def run_parallel(step0, n_steps, v, syn, pop_bounds, pop_model, pop_par, pop_ref,
-                 indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
-                 spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
-                 trace_idx, trace_every, trace_buf, trace_n, part_bounds, cuts):
-    """As :func:`run_serial`, with neurons split into ``part_bounds`` parts.
+    @njit(cache=True, parallel=True)
+    def run_parallel(step0, n_steps, v, syn, groups,
+                     indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
+                     spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
+                     trace_idx, trace_every, trace_buf, trace_n, part_bounds, cuts):
+        """As :func:`run_serial`, with neurons split into ``part_bounds`` parts.
 
-    ``cuts`` is :func:`row_cuts` of the network for these parts.
-    """
-    n_neurons = v.size
-    n_hist = hist.shape[0]
-    n_parts = part_bounds.size - 1
-    syn_flat = syn.reshape(-1)
-    part_n = np.zeros(n_parts, dtype=np.int64)
-    part_events = np.zeros(n_parts, dtype=np.int64)
-    part_counts = np.zeros((n_parts, pop_model.size), dtype=pop_counts.dtype)
-    for m in range(n_steps):
-        step = step0 + m
-        n_ext = ext_ptr[m + 1] - ext_ptr[m]
-        if rec_on and rec_n[0] + n_neurons + n_ext > rec_step.size:
-            return m
-        row = step % n_hist
-        for p in prange(n_parts):
-            lo = part_bounds[p]
-            hi = part_bounds[p + 1]
-            # Every thread runs with the same floating-point mode.
-            thread_mode = get_fp_mode()
-            set_fp_mode(thread_mode | FTZ_DAZ)
-            # Each part writes its spikes into its own stretch of the row.
-            part_n[p] = _advance_range(lo, hi, pop_bounds, pop_model, pop_par, pop_ref, v, syn,
-                                       hist, row, lo, part_counts, p) - lo
-            part_events[p] = _deliver_range(step, hist, hist_len, indptr, targets, weights,
-                                            dmin, n_slots, syn_flat, p, n_parts, cuts)
-            set_fp_mode(thread_mode)
-        n = 0
-        for p in range(n_parts):
-            lo = part_bounds[p]
-            for q in range(part_n[p]):
-                hist[row, n + q] = hist[row, lo + q]
-            n += part_n[p]
-            for c in range(pop_model.size):
-                pop_counts[m, c] += part_counts[p, c]
-                part_counts[p, c] = 0
-            events[0] += part_events[p]
-        finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
-                    rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
-                    trace_n, v, syn)
-    return n_steps
+        ``cuts`` is :func:`row_cuts` of the network for these parts.
+        """
+        n_neurons = v.size
+        n_hist = hist.shape[0]
+        n_parts = part_bounds.size - 1
+        n_pops = pop_counts.shape[1]
+        bounds, code, par, ref, pop = groups
+        syn_flat = syn.reshape(-1)
+        part_n = np.zeros(n_parts, dtype=np.int64)
+        part_events = np.zeros(n_parts, dtype=np.int64)
+        part_counts = np.zeros((n_parts, n_pops), dtype=pop_counts.dtype)
+        for m in range(n_steps):
+            step = step0 + m
+            n_ext = ext_ptr[m + 1] - ext_ptr[m]
+            if rec_on and rec_n[0] + n_neurons + n_ext > rec_step.size:
+                return m
+            row = step % n_hist
+            for p in prange(n_parts):
+                lo = part_bounds[p]
+                hi = part_bounds[p + 1]
+                # Every thread runs with the same floating-point mode.
+                thread_mode = get_fp_mode()
+                set_fp_mode(thread_mode | FTZ_DAZ)
+                # Each part writes its spikes into its own stretch of the row.
+                part_n[p] = _advance_range(lo, hi, models, bounds, code, par, ref, pop, v, syn,
+                                           hist, row, lo, part_counts, p) - lo
+                part_events[p] = _deliver_range(step, hist, hist_len, indptr, targets, weights,
+                                                dmin, n_slots, syn_flat, p, n_parts, cuts)
+                set_fp_mode(thread_mode)
+            n = 0
+            for p in range(n_parts):
+                lo = part_bounds[p]
+                for q in range(part_n[p]):
+                    hist[row, n + q] = hist[row, lo + q]
+                n += part_n[p]
+                for c in range(n_pops):
+                    pop_counts[m, c] += part_counts[p, c]
+                    part_counts[p, c] = 0
+                events[0] += part_events[p]
+            finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
+                        rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
+                        trace_n, v, syn)
+        return n_steps
+
+    return run_serial, run_parallel

@@ -12,12 +12,14 @@ import time
 
 import numpy as np
 
+from neurosim import seeds
 from neurosim.backends import get_backend
 from neurosim.config import dump_config
 from neurosim.engine.inputs import PoissonSource, SpikeGeneratorSource, StepCurrent, merge_events
 from neurosim.engine.metadata import run_metadata
 from neurosim.errors import ConfigError
-from neurosim.models.lif import to_steps
+from neurosim.network.parameters import propagator_table
+from neurosim.units import to_steps
 from neurosim.progress import SimulationProgress
 from neurosim.result import Result, SpikeRecord, TraceRecord
 
@@ -26,9 +28,6 @@ from neurosim.result import Result, SpikeRecord, TraceRecord
 CHUNK_NEURON_STEPS = 20_000_000
 #: Bounds on a chunk, in steps (small networks; external-event buffers).
 CHUNK_STEPS = (100, 10_000)
-#: spawn_key of the seed of each Poisson population (connectivity and the
-#: initial state use other keys, see neurosim.network.build).
-POISSON_SEED_KEY = 3
 #: Refractory state is kept as the (int32) step at which a neuron integrates
 #: again; leave room for the longest refractory period after the last step.
 MAX_STEPS = 2**31 - 2**24
@@ -65,15 +64,15 @@ class Simulation:
         self.sources = []
         for index, pop in enumerate(network.populations):
             if pop.model.name == "poisson":
-                seed = np.random.SeedSequence(cfg.seed, spawn_key=(POISSON_SEED_KEY, index))
                 self.sources.append(PoissonSource(pop.start, pop.size, pop.params["rate"], dt,
-                                                  seed.generate_state(1, np.uint64)[0]))
+                                                  seeds.stream_int(cfg.seed, seeds.POISSON, index)))
             elif pop.model.name == "spike_generator":
                 self.sources.append(SpikeGeneratorSource(
                     pop.start, pop.params["times"], pop.params.get("indices"), dt))
         index = {p.name: i for i, p in enumerate(network.populations)}
         self.currents = [StepCurrent(index[c.target], c.times, c.amplitudes, dt)
                          for c in cfg.currents.values()]
+        self._tables: dict[tuple, np.ndarray] = {}
         self._setup_recording()
         self._spikes = {name: ([], []) for name in self.recorded}
         self._traces: list[np.ndarray] = []
@@ -95,8 +94,8 @@ class Simulation:
             pop = net.population(tr.population)
             interval = tr.interval if tr.interval is not None else net.dt
             every.append(max(1, int(to_steps(interval, net.dt))))
-            # Kernel columns: v, syn_e, syn_i (names checked by the config).
-            cols = [pop.model.state.index(var) for var in tr.variables]
+            # Kernel columns: v, then the state rows (names checked by the config).
+            cols = [list(pop.model.state).index(var) for var in tr.variables]
             neurons = np.asarray(tr.neurons, dtype=np.int64)
             self.trace_specs.append((name, pop, neurons, list(tr.variables), cols,
                                      len(idx), every[-1]))
@@ -106,12 +105,16 @@ class Simulation:
         self.trace_idx = np.asarray(idx, dtype=np.int64)
 
     def _param_table(self) -> np.ndarray:
+        """The propagator table with the step currents of the current step
+        (computed once per distinct set of currents)."""
         net = self.network
         extra = np.zeros(len(net.populations))
         for cur in self.currents:
             extra[cur.population] += cur.amplitude_at(self.step)
-        return np.array([p.model.param_row(p.params, net.dt, extra[i])
-                         for i, p in enumerate(net.populations)])
+        key = tuple(extra)
+        if key not in self._tables:
+            self._tables[key] = propagator_table(net.populations, net.groups, net.dt, extra)
+        return self._tables[key]
 
     def _chunk_end(self, stop: int) -> int:
         """End of the next chunk: a chunk never straddles a current change."""
@@ -239,7 +242,8 @@ class Simulation:
             keep = np.nonzero(sample_steps % every == 0)[0]
             block = data[keep][:, offset:offset + neurons.size][:, :, cols].copy()
             for k, var in enumerate(variables):
-                block[:, :, k] /= pop.model.state_factor(pop.params, var)
+                factor = np.broadcast_to(pop.model.state_factor(pop.params, var), (pop.size,))
+                block[:, :, k] /= factor[neurons]
             records[name] = TraceRecord(population=pop.name, neurons=neurons,
                                         variables=variables, times=sample_steps[keep] * dt,
                                         data=block)

@@ -9,10 +9,13 @@ Layout (all global, populations laid end to end in config order):
   (volts for current-based targets, siemens for conductance-based ones).
   Nothing per synapse is stored beyond target and weight: 8 bytes per
   synapse in float32.
-- neuron state: ``v`` (N), synaptic state ``syn`` (2, N) (excitatory and
-  inhibitory receptor) and
-  ``refractory`` (N, int32): the steps each neuron is still held at reset
-  (0: none).
+- neuron state: ``v`` (N), the state rows ``syn`` (R, N): the excitatory and
+  inhibitory receptors' synaptic state first, then what else the network's
+  models keep per neuron (``alif``'s adaptation, ``lif_discrete``'s
+  refractory count), and ``refractory`` (N, int32): the steps each neuron is
+  still held at reset (0: none);
+- neuron parameters: constants per population or draws per neuron, in
+  parameter groups (:mod:`neurosim.network.parameters`).
 
 Construction runs each projection's rule twice (count, then fill; a third,
 cheaper pass first finds the delay range when delays are random) so no
@@ -26,19 +29,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurosim import seeds
 from neurosim.errors import ConfigError
-from neurosim.models import NeuronModel, get_model
-from neurosim.models.lif import to_steps
+from neurosim.models import RECEPTORS, NeuronModel, get_model
 from neurosim.network import connectivity as conn
 from neurosim.network.memory import check_fits
+from neurosim.network.parameters import ParameterGroups, draw_parameters, parameter_groups
 from neurosim.network.random import CONSTANT, LOGNORMAL, NORMAL, UNIFORM
+from neurosim.units import to_steps
 
 _DIST_CODES = {"constant": CONSTANT, "uniform": UNIFORM, "normal": NORMAL, "lognormal": LOGNORMAL}
 
 
 @dataclass
 class PopulationSlice:
-    """One population's place in the global arrays."""
+    """One population's place in the global arrays.
+
+    ``params`` holds SI floats, or an array of one value per neuron for a
+    parameter drawn per neuron.
+    """
 
     name: str
     model: NeuronModel
@@ -80,6 +89,7 @@ class Network:
     v: np.ndarray
     syn: np.ndarray
     refractory: np.ndarray
+    groups: ParameterGroups
     build_seconds: float = 0.0
 
     @property
@@ -165,16 +175,14 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
     t0 = time.perf_counter()
     dtype = np.dtype(dtype or cfg.precision)
     dt = cfg.dt
-    # spawn_key 0: connectivity, 1: initial state (Poisson inputs use 3, see
-    # neurosim.engine.simulation), so each stream is fixed by the seed alone.
-    conn_seq = np.random.SeedSequence(cfg.seed, spawn_key=(0,))
-    init_seq = np.random.SeedSequence(cfg.seed, spawn_key=(1,))
-
     pops: list[PopulationSlice] = []
     start = 0
-    for name, spec in cfg.populations.items():
+    for index, (name, spec) in enumerate(cfg.populations.items()):
         size = cfg.population_size(name)
-        pops.append(PopulationSlice(name, get_model(spec.model), start, size, dict(spec.params)))
+        model = get_model(spec.model)
+        params = draw_parameters(name, model, spec.params, size,
+                                 seeds.stream(cfg.seed, seeds.NEURON_PARAMETERS, index))
+        pops.append(PopulationSlice(name, model, start, size, params))
         start += size
     n_neurons = start
     if 2 * n_neurons >= 2**31:
@@ -188,14 +196,15 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
                               f"least dt ({dt:g} s): a spike is stamped at the end of its step")
 
     plans = []
-    proj_seeds = conn_seq.spawn(max(len(cfg.projections), 1))
-    for (name, proj), ss in zip(cfg.projections.items(), proj_seeds):
-        plans.append(_plan_projection(name, proj, by_name, n_neurons, dt, ss))
+    for k, (name, proj) in enumerate(cfg.projections.items()):
+        plans.append(_plan_projection(name, proj, by_name, n_neurons, dt,
+                                      seeds.stream(cfg.seed, seeds.CONNECTIVITY, k)))
 
     expected = sum(p["expected"] for p in plans)
     itemsize = dtype.itemsize
     # Final arrays plus the scratch that construction needs at its peak.
-    estimate = int(expected * 1.05 * (4 + itemsize)) + n_neurons * (3 * itemsize + 4 + 64)
+    rows = max([len(RECEPTORS)] + [p.model.state_rows for p in pops])
+    estimate = int(expected * 1.05 * (4 + itemsize)) + n_neurons * ((1 + rows) * itemsize + 4 + 64)
     check_fits(estimate, f"network '{cfg.name}' ({n_neurons} neurons, ~{expected:.3g} synapses)",
                memory_limit)
 
@@ -234,10 +243,12 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
                        int(outdegrees[i].sum(dtype=np.int64)), outdegrees[i])
         for i, p in enumerate(plans)
     ]
-    v, syn, refractory = _initial_state(cfg, pops, n_neurons, dtype, init_seq)
+    v, syn, refractory = _initial_state(cfg, pops, n_neurons, rows, dtype,
+                                        seeds.stream(cfg.seed, seeds.INITIAL_STATE))
     return Network(dt=dt, dtype=dtype, populations=pops, projections=projections, indptr=indptr,
                    targets=targets, weights=weights, dmin=dmin, n_slots=n_slots, v=v, syn=syn,
-                   refractory=refractory, build_seconds=time.perf_counter() - t0)
+                   refractory=refractory, groups=parameter_groups(pops),
+                   build_seconds=time.perf_counter() - t0)
 
 
 def _plan_projection(name, proj, by_name, n_total, dt, seed_seq) -> dict:
@@ -259,9 +270,15 @@ def _plan_projection(name, proj, by_name, n_total, dt, seed_seq) -> dict:
         pre_idx = post_idx = np.empty(0, dtype=np.int64)
 
     try:
-        factor = post.model.weight_factor(post.params, proj.weight.dim)
+        factor = np.unique(post.model.weight_factor(post.params, proj.weight.dim))
     except ConfigError as err:
         raise ConfigError(f"{path}.weight: {err}") from None
+    if factor.size > 1:
+        raise ConfigError(f"{path}.weight: a weight in {proj.weight.dim} onto population "
+                          f"'{post.name}' converts with its per-neuron parameters; give it in "
+                          f"{' or '.join(d for d in post.model.weight_dims if d != proj.weight.dim)} "
+                          "or make those parameters constants")
+    factor = float(factor[0])
     wdist = dist_tuple(proj.weight, factor)
     if proj.delay is None or proj.delay.is_constant:
         delay = dt if proj.delay is None else proj.delay.constant
@@ -319,22 +336,22 @@ def _delay_range(plans) -> tuple[int, int]:
     return lo, hi
 
 
-def _initial_state(cfg, pops, n_neurons, dtype, init_seq):
+def _initial_state(cfg, pops, n_neurons, rows, dtype, init_seq):
     v = np.zeros(n_neurons, dtype=dtype)
-    syn = np.zeros((2, n_neurons), dtype=dtype)
+    syn = np.zeros((rows, n_neurons), dtype=dtype)
     refractory = np.zeros(n_neurons, dtype=np.int32)
     rng = np.random.default_rng(init_seq)
     for pop in pops:
         if pop.model.is_source:
             continue
         spec = cfg.populations[pop.name]
-        v[pop.start:pop.stop] = pop.params["E_L"]
+        v[pop.start:pop.stop] = pop.model.resting_potential(pop.params)
         for var, value in spec.initial.items():
             draw = np.asarray(value.sample(rng, pop.size), dtype=np.float64)
             draw = draw * pop.model.state_factor(pop.params, var)
-            column = pop.model.state.index(var)  # v, then the two synaptic variables
-            if column == 0:
+            row = list(pop.model.state).index(var)  # v, then the state rows
+            if row == 0:
                 v[pop.start:pop.stop] = draw
             else:
-                syn[column - 1, pop.start:pop.stop] = draw
+                syn[row - 1, pop.start:pop.stop] = draw
     return v, syn, refractory

@@ -27,7 +27,7 @@ duration: 150 ms
 dt: 0.1 ms
 populations:
   src: {size: 30, model: poisson, params: {rate: 40 Hz}}
-  exc: {size: 80, model: MODEL, params: PARAMS, initial: {v: {dist: uniform, low: -60 mV, high: -50 mV}}}
+  exc: {size: 80, model: MODEL, params: PARAMS, initial: INITIAL}
   inh: {size: 20, model: MODEL, params: PARAMS}
 projections:
   in: {source: src, target: exc, receptor: exc, connect: {rule: fixed_probability, p: 0.3}, weight: {dist: uniform, low: WIN_LO, high: WIN_HI}, delay: {dist: uniform, low: 0.1 ms, high: 0.5 ms}}
@@ -39,14 +39,22 @@ record:
   traces:
     probe: {population: exc, neurons: [0, 7, 40], variables: VARS}
 """
-LIF_EXP = dict(MODEL="lif_exp",
+MEMBRANE = "{v: {dist: uniform, low: -60 mV, high: -50 mV}}"
+LIF_EXP = dict(MODEL="lif_exp", INITIAL=MEMBRANE,
                PARAMS="{tau_m: 20 ms, E_L: -49 mV, V_th: -50 mV, V_reset: -60 mV, t_ref: 2 ms}",
                WIN_LO="1 mV", WIN_HI="3 mV", WEE_LO="0.5 mV", WEE_HI="1.5 mV",
                WIE_LO="-5 mV", WIE_HI="-3 mV", VARS="[v, I_syn_e, I_syn_i]")
-LIF_COND = dict(MODEL="lif_cond_exp",
+LIF_COND = dict(MODEL="lif_cond_exp", INITIAL=MEMBRANE,
                 PARAMS="{E_L: -60 mV, V_th: -50 mV, V_reset: -60 mV, I_e: 0.3 nA, t_ref: 2 ms}",
                 WIN_LO="2 nS", WIN_HI="4 nS", WEE_LO="1 nS", WEE_HI="3 nS",
                 WIE_LO="4 nS", WIE_HI="8 nS", VARS="[v, g_e, g_i]")
+ALIF = dict(LIF_EXP, MODEL="alif", VARS="[v, I_syn_e, I_syn_i, b]",
+            PARAMS="{tau_m: 20 ms, E_L: -49 mV, V_th: -50 mV, V_reset: -60 mV, t_ref: 2 ms, "
+                   "tau_b: 30 ms, beta: 1 mV}")
+LIF_DISCRETE = dict(MODEL="lif_discrete", INITIAL="{v: {dist: uniform, low: 0, high: 1}}",
+                    PARAMS="{beta: 0.95, alpha: 0.6, bias: 0.06, threshold: 1, t_ref: 0.3 ms}",
+                    WIN_LO="0.1", WIN_HI="0.3", WEE_LO="0.05", WEE_HI="0.15",
+                    WIE_LO="-0.5", WIE_HI="-0.2", VARS="[v, I_e, I_i]")
 
 
 def net_config(model: dict, precision: str, **overrides):
@@ -132,6 +140,22 @@ def test_dense_path_float32_within_tolerance(dense):
     agree = same_trains(cpu, res)[30:]  # simulated neurons (after the 30 sources)
     v, v_ref = sim.backend.state()["v"][30:], cpu_sim.backend.state()["v"][30:]
     np.testing.assert_allclose(v[agree], v_ref[agree], rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("model", [ALIF, LIF_DISCRETE], ids=["alif", "lif_discrete"])
+@pytest.mark.parametrize("path", ["sparse", "dense"])
+def test_every_model_runs_alike_on_both_backends(model, path, monkeypatch):
+    force(monkeypatch, path)
+    cfg = net_config(model, "float64")
+    cpu_sim, cpu = simulate(cfg, "cpu")
+    sim, res = simulate(cfg, "torch")
+    assert sim.backend.path_calls[path] > 0
+    assert sum(r.indices.size for r in cpu.spikes.values()) > 200
+    assert same_trains(cpu, res).all()
+    np.testing.assert_allclose(res.traces["probe"].data, cpu.traces["probe"].data,
+                               rtol=1e-9, atol=1e-15)
+    np.testing.assert_array_equal(sim.backend.state()["refractory"],
+                                  cpu_sim.backend.state()["refractory"])
 
 
 @pytest.mark.parametrize("path", ["sparse", "dense"])

@@ -1,4 +1,4 @@
-"""The config base pieces: no import cycle between the schema and its sections."""
+"""The config modules by job, and the way their imports run (no cycle)."""
 
 import ast
 from pathlib import Path
@@ -13,18 +13,22 @@ def _neurosim_imports(module: str) -> set[str]:
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("neurosim")}
 
 
-def test_sections_import_the_base_not_the_schema():
+def test_base_imports_no_other_config_module():
     assert not any(m.startswith("neurosim.config") for m in _neurosim_imports("base"))
-    assert "neurosim.config.schema" not in _neurosim_imports("crossbar")
-    assert "neurosim.config.base" in _neurosim_imports("crossbar")
 
 
-def test_schema_still_exports_the_base_pieces():
-    # Section modules on other branches import these from the schema.
-    from neurosim.config import base
-    from neurosim.config.schema import (NonNegativeTime, Output, PositiveTime, StrictModel,
-                                        problems_error, q)
+def test_sections_import_only_downwards():
+    # values < network < run; the crossbar section stands on the base alone.
+    assert _neurosim_imports("values") & {"neurosim.config.network", "neurosim.config.run"} == set()
+    assert "neurosim.config.run" not in _neurosim_imports("network")
+    assert {m for m in _neurosim_imports("crossbar") if m.startswith("neurosim.config")} \
+        == {"neurosim.config.base"}
 
-    assert (StrictModel, problems_error, q) == (base.StrictModel, base.problems_error, base.q)
-    assert (NonNegativeTime, PositiveTime) == (base.NonNegativeTime, base.PositiveTime)
-    assert Output.model_fields
+
+def test_models_give_the_parameter_classes():
+    from neurosim.config import load_config_text
+    from neurosim.models import get_model
+
+    cfg = load_config_text("duration: 1 ms\npopulations:\n  a: {size: 1, model: alif}\n")
+    fields = get_model("alif").params.model_fields
+    assert set(cfg.populations["a"].params) == set(fields)

@@ -1,0 +1,378 @@
+"""Run sections of a config: inputs, recording, output, and the run itself.
+
+:class:`RunConfig` is a complete simulation run.  Validation happens in two
+passes, both reported with the full key path:
+
+1. each section checks its own fields (types, units, ranges, unknown keys);
+2. :class:`RunConfig` checks what needs the whole file: references between
+   sections, scaled population sizes, ``dt`` against time constants, and the
+   sign and dimension of weights for their target model.
+
+Errors are raised as pydantic ``ValidationError`` whose entries carry the key
+path; :mod:`neurosim.config.loader` turns them into one ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal, Union
+
+import numpy as np
+from pydantic import Field, NonNegativeInt, field_validator, model_validator
+
+from neurosim.config.base import (
+    Current,
+    Loc,
+    NonNegativeTime,
+    PositiveTime,
+    StrictModel,
+    _fail,
+    problems_error,
+    q,
+)
+from neurosim.config.crossbar import CrossbarConfig
+from neurosim.config.network import (
+    Arrays,
+    FixedIndegree,
+    FixedOutdegree,
+    OneToOne,
+    Population,
+    Projection,
+)
+from neurosim.config.values import Constant, QuantityList, Value
+from neurosim.models import get_model
+from neurosim.units import describe_dim, pretty_quantity
+
+
+# ---------------------------------------------------------------------------
+# Inputs, recording, output
+# ---------------------------------------------------------------------------
+
+
+class CurrentSource(StrictModel):
+    """A step current into every neuron of a population.
+
+    The current is 0 before ``times[0]`` and ``amplitudes[k]`` from
+    ``times[k]`` until the next time.
+    """
+
+    target: str
+    """Neuron population receiving the current."""
+    times: list[NonNegativeTime] = Field(min_length=1)
+    """Times of the steps, strictly increasing."""
+    amplitudes: list[Current] = Field(min_length=1)
+    """Current from each time on."""
+
+    @model_validator(mode="after")
+    def _steps(self) -> CurrentSource:
+        problems: list[tuple[Loc, str]] = []
+        if len(self.amplitudes) != len(self.times):
+            problems.append((
+                ("amplitudes",),
+                f"has {len(self.amplitudes)} entries but times has {len(self.times)}",
+            ))
+        for k in range(1, len(self.times)):
+            if self.times[k] <= self.times[k - 1]:
+                problems.append((("times", k), "times must be strictly increasing"))
+        if problems:
+            raise problems_error(problems)
+        return self
+
+
+class Trace(StrictModel):
+    """State variables of chosen neurons, sampled at a fixed interval."""
+
+    population: str
+    """Population of the neurons."""
+    neurons: list[NonNegativeInt] = Field(min_length=1)
+    """Indices within the (scaled) population."""
+    variables: list[str] = Field(default_factory=lambda: ["v"], min_length=1)
+    """State variables to sample."""
+    interval: Union[PositiveTime, None] = None
+    """Sampling interval, a multiple of dt; ``None`` means every step."""
+
+
+class Record(StrictModel):
+    """What to record during the run."""
+
+    spikes: Union[Literal["all", "none"], list[str]] = "all"
+    """``all``, ``none`` or a list of population names."""
+    rate_bin: PositiveTime = q("1 ms")
+    """Bin width of population rate histograms."""
+    traces: dict[str, Trace] = {}
+    """Named state recordings."""
+
+    @field_validator("spikes", mode="before")
+    @classmethod
+    def _spike_selection(cls, raw: Any) -> Any:
+        # Checked by hand so that a bad value gives one message instead of
+        # one per member of the union.
+        if raw in ("all", "none"):
+            return raw
+        if isinstance(raw, list) and all(isinstance(name, str) for name in raw):
+            return raw
+        raise _fail(f"expected 'all', 'none' or a list of population names, got {raw!r}")
+
+
+class Output(StrictModel):
+    """Where results go."""
+
+    dir: str = "results"
+    """Directory for the result file, summary and plots."""
+    plots: bool = True
+    """Whether to draw plots after the run."""
+
+
+class Energy(StrictModel):
+    """Hardware energy estimate printed after the run and stored in the result."""
+
+    hardware: list[str] = Field(min_length=1)
+    """Hardware profile names (files in ``hardware/``, e.g. ``loihi``) or ``all``;
+    resolved by :mod:`neurosim.energy` before the run starts."""
+
+
+# ---------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------
+
+
+class RunConfig(StrictModel):
+    """A complete simulation run: network, inputs, recording and output."""
+
+    name: str = Field(default="run", min_length=1)
+    """Run name (the file stem when loaded from a file)."""
+    description: str = ""
+    """Free text."""
+    seed: int = Field(default=0, ge=0)
+    """Root seed of every random draw."""
+    duration: PositiveTime
+    """Simulated time."""
+    dt: PositiveTime = q("0.1 ms")
+    """Time step."""
+    backend: str = "cpu"
+    """Backend name, resolved by the backend registry."""
+    device: Literal["cpu", "cuda"] = "cpu"
+    """Where the backend runs: ``cuda`` needs a backend that supports it (``torch``) and a GPU."""
+    precision: Literal["float32", "float64"] = "float32"
+    """Floating-point type of state and weights."""
+    threads: int = Field(default=1, ge=1)
+    """CPU threads."""
+    scale: float = Field(default=1.0, gt=0)
+    """Multiplies every population size (rounded, at least 1); see :attr:`sizes`."""
+    populations: dict[str, Population] = Field(min_length=1)
+    """Populations by name, in file order."""
+    projections: dict[str, Projection] = {}
+    """Projections by name."""
+    currents: dict[str, CurrentSource] = {}
+    """Step current sources by name."""
+    record: Record = Record()
+    """What to record."""
+    output: Output = Output()
+    """Where results go."""
+    energy: Union[Energy, None] = None
+    """Optional hardware energy report (see :class:`Energy`)."""
+    crossbar: Union[CrossbarConfig, None] = None
+    """Device settings of the ``crossbar`` backend (its defaults when absent)."""
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Size of each population after ``scale``: ``round(size * scale)``, at least 1."""
+        # floor(x + 0.5) rounds halves up; Python's round() would round 2.5 to 2.
+        return {
+            name: max(1, math.floor(pop.size * self.scale + 0.5))
+            for name, pop in self.populations.items()
+        }
+
+    def population_size(self, name: str) -> int:
+        """Size of population ``name`` after ``scale`` (see :attr:`sizes`)."""
+        return self.sizes[name]
+
+    @property
+    def spike_populations(self) -> list[str]:
+        """Names of the populations whose spikes are recorded."""
+        if self.record.spikes == "all":
+            return list(self.populations)
+        if self.record.spikes == "none":
+            return []
+        return list(self.record.spikes)
+
+    @model_validator(mode="after")
+    def _check_run(self) -> RunConfig:
+        problems = _RunChecks(self).run()
+        if problems:
+            raise problems_error(problems)
+        return self
+
+
+class _RunChecks:
+    """Checks that need the whole run; collects ``(key path, reason)`` pairs."""
+
+    def __init__(self, cfg: RunConfig) -> None:
+        self.cfg = cfg
+        self.dt = cfg.dt
+        self.sizes = cfg.sizes
+        self.found: list[tuple[Loc, str]] = []
+
+    def add(self, loc: Loc, reason: str) -> None:
+        self.found.append((loc, reason))
+
+    def run(self) -> list[tuple[Loc, str]]:
+        """Run every check; return the problems found."""
+        cfg = self.cfg
+        if cfg.duration < self.dt:
+            self.add(("duration",), f"{self._t(cfg.duration)} is shorter than dt {self._t(self.dt)}")
+        for name, pop in cfg.populations.items():
+            self._population(name, pop)
+        for name, proj in cfg.projections.items():
+            self._projection(("projections", name), proj)
+        for name, source in cfg.currents.items():
+            self._neuron_reference(("currents", name, "target"), source.target, "receive a current")
+        self._record()
+        if cfg.crossbar is not None and cfg.backend != "crossbar":
+            self.add(("crossbar",), f"only the crossbar backend reads this section "
+                                    f"(backend is {cfg.backend!r})")
+        return self.found
+
+    # -- helpers --------------------------------------------------------
+
+    @staticmethod
+    def _t(seconds: float) -> str:
+        return pretty_quantity(seconds, "s")
+
+    def _size_text(self, name: str) -> str:
+        n = self.sizes[name]
+        scaled = f" after scale {self.cfg.scale:g}" if self.cfg.scale != 1 else ""
+        return f"population '{name}' ({n} neuron{'' if n == 1 else 's'}{scaled})"
+
+    def _population_reference(self, loc: Loc, name: str) -> bool:
+        if name in self.cfg.populations:
+            return True
+        known = ", ".join(self.cfg.populations)
+        self.add(loc, f"unknown population {name!r} (populations: {known})")
+        return False
+
+    def _neuron_reference(self, loc: Loc, name: str, what: str) -> bool:
+        if not self._population_reference(loc, name):
+            return False
+        model = self.cfg.populations[name].model
+        if get_model(model).is_source:
+            self.add(loc, f"population {name!r} is a {model} generator and cannot {what}")
+            return False
+        return True
+
+    def _indices(self, loc: Loc, indices: Sequence[int], name: str) -> None:
+        """Report the first index outside the (scaled) population, if any."""
+        n = self.sizes[name]
+        bad = np.flatnonzero(np.asarray(indices, dtype=np.int64) >= n)
+        if bad.size:
+            more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+            self.add(loc + (int(bad[0]),),
+                     f"index {indices[bad[0]]} is outside {self._size_text(name)}{more}")
+
+    # -- sections -------------------------------------------------------
+
+    def _population(self, name: str, pop: Population) -> None:
+        loc: Loc = ("populations", name, "params")
+        if pop.model == "spike_generator":
+            self._indices(loc + ("indices",), pop.params["indices"], name)
+        model = get_model(pop.model)
+        for tau in model.time_constants:
+            value = pop.params[tau]
+            shortest = value.bounds[0] if isinstance(value, Value) else value
+            if shortest < self.dt:
+                self.add(loc + (tau,),
+                         f"{self._t(shortest)} is shorter than dt {self._t(self.dt)}")
+
+    def _projection(self, base: Loc, proj: Projection) -> None:
+        known_source = self._population_reference(base + ("source",), proj.source)
+        if not self._neuron_reference(base + ("target",), proj.target, "receive synapses"):
+            return
+        for loc, weight in proj.quantities("weight"):
+            self._weight(base + loc, proj, weight)
+        for loc, delay in proj.quantities("delay"):
+            shortest = delay.bounds[0]
+            if shortest < self.dt * (1 - 1e-9):
+                fix = "" if isinstance(delay, (Constant, QuantityList)) else (
+                    f" (clip the distribution, e.g. clip: [{self._t(self.dt)}, null])")
+                self.add(base + loc, f"delays must be at least dt {self._t(self.dt)} (one step), "
+                                     f"got {self._t(shortest)}{fix}")
+        if known_source:
+            self._connect(base + ("connect",), proj)
+
+    def _weight(self, loc: Loc, proj: Projection, weight: Value | QuantityList) -> None:
+        """Dimension and sign of a weight for its target model.
+
+        The sign rule: every value a weight can take must have the sign the
+        target needs. For a distribution that means its range after clip, so
+        an unclipped normal (unbounded) is rejected; clip it on the wrong
+        side (``clip: [0 nS, null]``) to make it acceptable.
+        """
+        target = proj.target
+        model = self.cfg.populations[target].model
+        allowed = get_model(model).weight_dims
+        if weight.dim not in allowed:
+            expected = " or ".join(describe_dim(d) for d in allowed)
+            self.add(loc, f"a weight onto {model} population {target!r} must be {expected}, "
+                          f"got {describe_dim(weight.dim)}")
+            return
+        nonnegative, why = get_model(model).weight_sign(proj.receptor)
+        if nonnegative is None:
+            return
+        lo, hi = weight.bounds
+        if (lo >= 0) if nonnegative else (hi <= 0):
+            return
+        wrong = lo if nonnegative else hi
+        shown = f"{wrong:+g}" if math.isinf(wrong) else pretty_quantity(wrong, weight.dim)
+        if isinstance(weight, Constant):
+            self.add(loc, f"{why}, got {shown}")
+        elif isinstance(weight, QuantityList):
+            self.add(loc, f"{why}, got an entry of {shown}")
+        else:
+            side, fix = (("down to", f"[0 {weight.dim}, null]") if nonnegative
+                         else ("up to", f"[null, 0 {weight.dim}]"))
+            self.add(loc, f"{why}, but this {weight.dist} distribution can give values "
+                          f"{side} {shown} (clip it, e.g. clip: {fix})")
+
+    def _connect(self, loc: Loc, proj: Projection) -> None:
+        rule = proj.connect
+        src, tgt = proj.source, proj.target
+        if isinstance(rule, OneToOne) and self.sizes[src] != self.sizes[tgt]:
+            self.add(loc + ("rule",), f"one_to_one needs equal sizes: {self._size_text(src)} "
+                                      f"vs {self._size_text(tgt)}")
+        elif isinstance(rule, (FixedIndegree, FixedOutdegree)):
+            # Partners of a target are the sources (in-degree) and vice versa.
+            partner = src if isinstance(rule, FixedIndegree) else tgt
+            available = self.sizes[partner] - (0 if rule.autapses or src != tgt else 1)
+            if rule.k > available and (not rule.multapses or available == 0):
+                why = "without multapses" if available else "(no partner neuron at all)"
+                self.add(loc + ("k",), f"k = {rule.k} exceeds the {available} possible partners in "
+                                       f"{self._size_text(partner)} {why}")
+        elif isinstance(rule, Arrays):
+            self._indices(loc + ("pre",), rule.pre, src)
+            self._indices(loc + ("post",), rule.post, tgt)
+
+    def _record(self) -> None:
+        record = self.cfg.record
+        if isinstance(record.spikes, list):
+            for i, name in enumerate(record.spikes):
+                self._population_reference(("record", "spikes", i), name)
+        for name, trace in record.traces.items():
+            base: Loc = ("record", "traces", name)
+            if not self._population_reference(base + ("population",), trace.population):
+                continue
+            self._indices(base + ("neurons",), trace.neurons, trace.population)
+            model = self.cfg.populations[trace.population].model
+            states = get_model(model).state
+            for i, var in enumerate(trace.variables):
+                if var not in states:
+                    known = ", ".join(states) or "none: generators have no state"
+                    self.add(base + ("variables", i), f"{var!r} is not a state variable of "
+                                                      f"model {model} (state variables: {known})")
+            if trace.interval is not None:
+                ratio = trace.interval / self.dt
+                steps = round(ratio)
+                if steps < 1 or abs(ratio - steps) > 1e-9 * ratio:
+                    self.add(base + ("interval",), f"{self._t(trace.interval)} is not a multiple "
+                                                   f"of dt {self._t(self.dt)}")
+
