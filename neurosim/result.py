@@ -82,6 +82,12 @@ class Result:
     energy:
         ``profile -> {key: number or str}``: hardware energy estimates
         (:meth:`neurosim.energy.EnergyReport.to_dict`), if any were made.
+    weights:
+        ``projection -> {"pre", "post", "weight"}`` for every plastic
+        projection: its synapses (local indices) and their weights at the
+        end, in the config's weight unit (SI).
+    astrocytes:
+        ``name -> array``: each astrocyte's ``A`` after every step.
     """
 
     config_text: str
@@ -96,6 +102,8 @@ class Result:
     counters: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     metadata: dict[str, object] = field(default_factory=dict)
     energy: dict[str, dict[str, object]] = field(default_factory=dict)
+    weights: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    astrocytes: dict[str, np.ndarray] = field(default_factory=dict)
 
     def mean_rate(self, population: str) -> float:
         """Mean firing rate (Hz) of one population over the whole run."""

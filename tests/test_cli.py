@@ -7,6 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from neurosim.cli import main
@@ -41,6 +42,20 @@ def test_run_builtin_cuba_writes_result_and_plot(tmp_path, capsys):
     assert out.with_suffix(".png").stat().st_size > 5000
     assert main(["plot", str(out), "--output", str(tmp_path / "again.png")]) == 0
     assert (tmp_path / "again.png").exists()
+
+
+@pytest.mark.parametrize("backend", ["cpu", "torch"])
+def test_run_builtin_cuba_stdp_saves_learned_weights(backend, tmp_path):
+    if backend == "torch":
+        pytest.importorskip("torch")
+    out = tmp_path / f"{backend}.h5"
+    assert main(["run", "cuba_stdp", "--quiet", "--set", "duration=100ms", "--set",
+                 f"backend={backend}", "--output", str(out)]) == 0
+    res = load(out)
+    weights = res.weights["ee"]["weight"]
+    assert weights.size == res.counters["projections"]["ee"]["synapses"]
+    assert weights.min() >= 0 and weights.max() <= 3.24e-3 and np.any(weights != 1.62e-3)
+    assert res.astrocytes["balance"].shape == (1000,)
 
 
 def test_console_script_entry_point_runs(tmp_path):

@@ -19,13 +19,15 @@ class ChunkOutput:
     the step it was emitted in; ``pop_counts[m, p]``: spikes of population
     ``p`` in step ``m`` of the chunk (simulated populations only);
     ``traces[t, j, k]``: sampled state (engine units) of traced neuron ``j``,
-    variable ``k`` in (v, syn_e, syn_i).
+    variable ``k`` in (v, syn_e, syn_i); ``astrocytes[m, a]``: astrocyte
+    ``a``'s ``A`` after step ``m`` (:mod:`neurosim.models.astrocyte`).
     """
 
     spike_steps: np.ndarray
     spike_neurons: np.ndarray
     pop_counts: np.ndarray
     traces: np.ndarray
+    astrocytes: np.ndarray | None = None
 
 
 class Backend(ABC):
@@ -34,9 +36,15 @@ class Backend(ABC):
     name = "base"
     #: Values of the config's ``device`` this backend runs on.
     devices: tuple[str, ...] = ("cpu",)
+    #: Whether the backend runs plastic projections (:mod:`neurosim.models.stdp`).
+    plastic = False
 
     def __init__(self, network, threads: int = 1, device: str = "cpu") -> None:
         self.check_device(device)
+        if network.plasticity is not None and not self.plastic:
+            raise ConfigError(f"projections.{network.plasticity.projections[0]}.plasticity: "
+                              f"plasticity is not implemented on backend '{self.name}' "
+                              "(backends cpu and torch run it)")
         self.network = network
         self.threads = threads
         self.device = device
@@ -76,6 +84,10 @@ class Backend(ABC):
         """Current state arrays (engine units), for checkpoints and tests:
         ``v``, ``syn`` and ``refractory``, the steps each neuron is still held
         at reset, counted from the next step to simulate."""
+
+    def weights(self) -> np.ndarray:
+        """The synaptic weights now (engine units, in the network's synapse order)."""
+        return self.network.weights
 
     def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
         """Per projection, the work done so far in :data:`~neurosim.result.HARDWARE_COUNTERS` terms.

@@ -11,6 +11,7 @@ from neurosim.engine import kernels
 from neurosim.errors import ConfigError
 from neurosim.models import held, implementation
 from neurosim.network.parameters import refractory_steps
+from neurosim.network.plasticity import initial_state, no_plasticity_args
 
 # Below this many neurons a step costs about as much as waking a second
 # thread, so extra threads would only slow the run down.
@@ -22,6 +23,7 @@ class CpuBackend(Backend):
     """Event-driven numba engine; threads split the neurons into parts."""
 
     family = "numba"
+    plastic = True
 
     def __init__(self, network, threads: int = 1, device: str = "cpu") -> None:
         super().__init__(network, threads, device)
@@ -66,6 +68,11 @@ class CpuBackend(Backend):
         self.part_bounds = np.linspace(0, n, self.parts + 1).astype(np.int64)
         self.cuts = (kernels.row_cuts(net.indptr, net.targets, self.part_bounds, n)
                      if self.parts > 1 else None)
+        # Plastic weights are the backend's own; fixed ones are the network's.
+        self._weights = net.weights if net.plasticity is None else net.weights.copy()
+        self._plastic = initial_state(net.plasticity, n, net.dtype)
+        self._plastic_args = (no_plasticity_args(net.dtype) if net.plasticity is None
+                              else net.plasticity.kernel_args())
 
     def _holds_in_v(self, pop) -> bool:
         return not pop.model.is_source and self._kernels[pop.model.name].HELD_IN_V
@@ -90,6 +97,8 @@ class CpuBackend(Backend):
         traces = np.zeros((n_samples, trace_idx.size, 1 + self.syn.shape[0]), dtype=net.dtype)
         trace_n = np.zeros(1, dtype=np.int64)
         rec_steps, rec_neurons = [], []
+        astrocytes = np.zeros((n_steps, self._plastic["astrocyte"].size))
+        plastic = self._plastic
         done = 0
         numba.set_num_threads(max(1, min(self.threads, numba.config.NUMBA_NUM_THREADS)))
         while done < n_steps:
@@ -99,9 +108,12 @@ class CpuBackend(Backend):
             rec_n = np.zeros(1, dtype=np.int64)
             args = (step0 + done, n_steps - done, self.v, self.syn, self.groups,
                     net.indptr, net.targets,
-                    net.weights, net.dmin, net.n_slots, self.hist, self.hist_len, ext_ptr[done:],
-                    ext_idx, self._spike_count, pop_counts[done:], self._events, record_spikes,
-                    rec_step, rec_idx, rec_n, trace_idx, trace_every, traces, trace_n)
+                    self._weights, net.dmin, net.n_slots, self.hist, self.hist_len,
+                    ext_ptr[done:], ext_idx, self._spike_count, pop_counts[done:], self._events,
+                    record_spikes, rec_step, rec_idx, rec_n, trace_idx, trace_every, traces,
+                    trace_n, (plastic["rules"], plastic["a_minus"], plastic["trace_pre"],
+                              plastic["trace_post"], plastic["astrocyte"], astrocytes[done:]),
+                    self._plastic_args)
             steps = self._run_kernel(args)
             rec_steps.append(rec_step[: rec_n[0]].copy())
             rec_neurons.append(rec_idx[: rec_n[0]].copy())
@@ -115,6 +127,7 @@ class CpuBackend(Backend):
             spike_neurons=np.concatenate(rec_neurons),
             pop_counts=pop_counts,
             traces=traces,
+            astrocytes=astrocytes,
         )
 
     def _run_kernel(self, args: tuple) -> int:
@@ -160,4 +173,12 @@ class CpuBackend(Backend):
             counted = pop.model.held_steps(self.syn[:, part])
             if counted is not None:
                 refractory[part] = counted
-        return {"v": v, "syn": self.syn, "refractory": refractory}
+        state = {"v": v, "syn": self.syn, "refractory": refractory}
+        if self.network.plasticity is not None:
+            state["weights"] = self._weights
+            state.update((k, self._plastic[k]) for k in ("a_minus", "trace_pre", "trace_post",
+                                                          "astrocyte"))
+        return state
+
+    def weights(self) -> np.ndarray:
+        return self._weights

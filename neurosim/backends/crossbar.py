@@ -182,7 +182,10 @@ class CrossbarBackend(CpuBackend):
 
     ``settings``: the :class:`~neurosim.config.crossbar.CrossbarConfig`
     (defaults when ``None``); ``seed`` seeds programming and read noise.
+    Programmed conductances are fixed: plastic projections are refused.
     """
+
+    plastic = False
 
     def __init__(self, network, threads: int = 1, device: str = "cpu",
                  settings: CrossbarConfig | None = None, seed: int = 0) -> None:
@@ -267,7 +270,8 @@ class CrossbarBackend(CpuBackend):
         rows, cols = self.settings.tile_rows, self.settings.tile_cols
         pool = noise_pool().astype(dtype) if per.read_std > 0 else np.zeros(cols, dtype)
         noise_std = per.column_std(np.arange(rows + 1)).astype(dtype)
-        return crossbar_loop(self.models)(*args, self.mats, self.cells, rows, cols, self.gain, self.present,
+        plasticity = 2  # run_serial's last arguments, empty here (no plastic projections)
+        return crossbar_loop(self.models)(*args[:-plasticity], self.mats, self.cells, rows, cols, self.gain, self.present,
                             self.row_synapses, rows_buf, self._acc, pool, noise_std, self._key,
                             real(inv), real(per.adc_step), real(per.adc_half), self.counts)
 

@@ -34,7 +34,9 @@ from neurosim.backends import torch_kernels as tk
 from neurosim.backends.base import HARDWARE_COUNTERS, Backend, ChunkOutput
 from neurosim.errors import ConfigError
 from neurosim.models import implementation
+from neurosim.models.stdp import torch_kernels as stdp_torch
 from neurosim.network.parameters import refractory_steps
+from neurosim.network.plasticity import initial_state
 
 #: Per device, the smallest fraction of the occupied (pre, post, receptor,
 #: delay) blocks that must hold a synapse for the dense path.  On the CPU a
@@ -70,6 +72,7 @@ class TorchBackend(Backend):
     """The engine's step on tensors (CPU or CUDA), dense or event-driven synapses."""
 
     devices = ("cpu", "cuda")
+    plastic = True
 
     @classmethod
     def check_device(cls, device: str) -> None:
@@ -117,7 +120,9 @@ class TorchBackend(Backend):
         self._sparse_events = 0
         rows = np.diff(net.indptr).reshape(n, net.n_slots)
         self.row_len = torch.as_tensor(np.ascontiguousarray(rows.T), device=dev)
-        layout = _dense_layout(net, DENSE_MIN_DENSITY[dev.type])
+        # Plastic weights change per synapse: they stay a synapse list (sparse path).
+        layout = (None if net.plasticity is not None
+                  else _dense_layout(net, DENSE_MIN_DENSITY[dev.type]))
         self.path = "sparse" if layout is None else "dense"
         #: Deliveries done per path, so tests can see which one actually ran.
         self.path_calls = {"dense": 0, "sparse": 0}
@@ -130,7 +135,24 @@ class TorchBackend(Backend):
         else:
             self.indptr = torch.as_tensor(net.indptr, device=dev)
             self.targets = torch.as_tensor(net.targets, device=dev)
-            self.weights = torch.as_tensor(net.weights, device=dev)
+            self.synapse_weights = torch.as_tensor(net.weights, device=dev)
+        self._setup_plasticity(dev)
+
+    def _setup_plasticity(self, dev) -> None:
+        """The rules' arrays as tensors; the weights become the backend's own copy."""
+        net = self.network
+        self._plastic = {k: torch.as_tensor(v, device=dev).clone()
+                         for k, v in initial_state(net.plasticity, net.n_neurons, net.dtype).items()}
+        self._plastic_fixed = {}
+        if net.plasticity is None:
+            return
+        self.synapse_weights = self.synapse_weights.clone()
+        names = ("position", "pre", "post", "rule", "factor", "astrocytes", "astrocyte_sign",
+                 "modulator", "population_of")
+        self._plastic_fixed = {k: torch.as_tensor(getattr(net.plasticity, k), device=dev)
+                               for k in names}
+        for k in ("pre", "post"):
+            self._plastic_fixed[k] = self._plastic_fixed[k].long()
 
     # -- parameters ---------------------------------------------------------
     def set_population_params(self, table: np.ndarray) -> None:
@@ -150,13 +172,16 @@ class TorchBackend(Backend):
         # (see neurosim.engine.fpu); torch's default (off) is restored after.
         flush = self.v.device.type == "cpu" and torch.set_flush_denormal(True)
         try:
-            fired, traces = self._steps(step0, n_steps, ext_ptr, ext_idx, trace_idx, trace_every)
+            fired, traces, astrocytes = self._steps(step0, n_steps, ext_ptr, ext_idx, trace_idx,
+                                                    trace_every)
         finally:
             torch.set_num_threads(threads)
             if flush:
                 torch.set_flush_denormal(False)
         self._next_step = step0 + n_steps
-        return self._chunk_output(step0, fired, ext_ptr, ext_idx, record_spikes, traces)
+        out = self._chunk_output(step0, fired, ext_ptr, ext_idx, record_spikes, traces)
+        out.astrocytes = astrocytes
+        return out
 
     @torch.inference_mode()
     def _steps(self, step0, n_steps, ext_ptr, ext_idx, trace_idx, trace_every):
@@ -167,6 +192,9 @@ class TorchBackend(Backend):
         ones = torch.ones(ext.numel(), dtype=self.dtype, device=dev)
         trace_t = torch.as_tensor(trace_idx, dtype=torch.long, device=dev)
         samples = []
+        plastic = self.network.plasticity is not None
+        astrocytes = torch.zeros((n_steps, self._plastic["astrocyte"].numel()),
+                                 dtype=torch.float64, device=dev)
         for m in range(n_steps):
             step = step0 + m
             row = step % self.n_hist
@@ -176,12 +204,16 @@ class TorchBackend(Backend):
                 a, b = int(ext_ptr[m]), int(ext_ptr[m + 1])
                 self.ring[row, 1].zero_().index_add_(0, ext[a:b], ones[a:b])
             self._deliver(step)
+            if plastic:
+                counts = self.ring[row, 0] + self.ring[row, 1] if self.has_sources else self.ring[row, 0]
+                astrocytes[m] = stdp_torch.plasticity_step(counts, self.synapse_weights, self._plastic,
+                                                           self._plastic_fixed)
             if trace_t.numel() and (step + 1) % trace_every == 0:
                 samples.append(torch.cat([self.v[:, trace_t], self.syn[0][:, trace_t]]).T)
         traces = (torch.stack(samples).cpu().numpy() if samples
                   else np.zeros((0, trace_idx.size, 1 + self.syn.shape[1]),
                                 dtype=self.network.dtype))
-        return spikes.cpu().numpy(), traces
+        return spikes.cpu().numpy(), traces, astrocytes.cpu().numpy()
 
     def _integrate(self, step: int, spiked_row) -> None:
         """Advance every simulated neuron one step; write their spikes into ``spiked_row``.
@@ -222,7 +254,7 @@ class TorchBackend(Backend):
             if net.n_slots == 1:
                 slots = None  # every group uses slot 0
             self._sparse_events += tk.deliver_events(self.syn.view(1, -1), groups,
-                                                     self.indptr, self.targets, self.weights,
+                                                     self.indptr, self.targets, self.synapse_weights,
                                                      net.n_slots, slots)
         self.path_calls[self.path] += 1
 
@@ -260,7 +292,17 @@ class TorchBackend(Backend):
             counted = pop.model.held_steps(syn[:, pop.start:pop.stop])
             if counted is not None:
                 refractory[pop.start:pop.stop] = counted
-        return {"v": self.v[0].cpu().numpy(), "syn": syn, "refractory": refractory}
+        state = {"v": self.v[0].cpu().numpy(), "syn": syn, "refractory": refractory}
+        if self.network.plasticity is not None:
+            state["weights"] = self.weights()
+            state.update((k, self._plastic[k].cpu().numpy())
+                         for k in ("a_minus", "trace_pre", "trace_post", "astrocyte"))
+        return state
+
+    def weights(self) -> np.ndarray:
+        if self.network.plasticity is None:
+            return self.network.weights
+        return self.synapse_weights.cpu().numpy()
 
     def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
         """Work of the path that ran.

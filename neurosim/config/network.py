@@ -28,6 +28,7 @@ from neurosim.config.base import Loc, StrictModel, Unit, _fail, problems_error
 from neurosim.config.values import Constant, QuantityList, Value, parse_value
 from neurosim.errors import ConfigError
 from neurosim.models import get_model
+from neurosim.models.stdp import Stdp
 from neurosim.units import describe_dim, format_quantity, pretty_quantity
 
 
@@ -316,10 +317,15 @@ class Projection(StrictModel):
     """Synaptic weight; with rule ``arrays``, ``connect.weight`` may override it per synapse."""
     delay: Union[Value, None] = None
     """Transmission delay; ``None`` means one time step."""
+    plasticity: Union[Stdp, None] = None
+    """A plasticity rule for the weights (:mod:`neurosim.models.stdp`); ``None``: fixed."""
 
     @model_validator(mode="after")
     def _dimensions(self) -> Projection:
         problems: list[tuple[Loc, str]] = []
+        if self.plasticity is not None and self.plasticity.dim != self.weight.dim:
+            problems.append((("plasticity",), f"amounts are {describe_dim(self.plasticity.dim)} "
+                                              f"but the weight is {describe_dim(self.weight.dim)}"))
         if self.delay is not None and self.delay.dim != "s":
             problems.append((("delay",), f"expected a time, got {describe_dim(self.delay.dim)}"))
         listed = self.connect.weight if isinstance(self.connect, Arrays) else None

@@ -42,6 +42,7 @@ from neurosim.config.network import (
 )
 from neurosim.config.values import Constant, QuantityList, Value
 from neurosim.models import get_model
+from neurosim.models.astrocyte import Astrocyte
 from neurosim.units import describe_dim, pretty_quantity
 
 
@@ -174,6 +175,8 @@ class RunConfig(StrictModel):
     """Optional hardware energy report (see :class:`Energy`)."""
     crossbar: Union[CrossbarConfig, None] = None
     """Device settings of the ``crossbar`` backend (its defaults when absent)."""
+    astrocytes: dict[str, Astrocyte] = {}
+    """Astrocytes that set the depression of plastic projections (:mod:`neurosim.models.astrocyte`)."""
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -229,10 +232,45 @@ class _RunChecks:
         for name, source in cfg.currents.items():
             self._neuron_reference(("currents", name, "target"), source.target, "receive a current")
         self._record()
+        self._plasticity()
         if cfg.crossbar is not None and cfg.backend != "crossbar":
             self.add(("crossbar",), f"only the crossbar backend reads this section "
                                     f"(backend is {cfg.backend!r})")
         return self.found
+
+    def _plasticity(self) -> None:
+        cfg = self.cfg
+        pathways: dict[tuple, list[str]] = {}
+        for name, proj in cfg.projections.items():
+            pathways.setdefault((proj.source, proj.target, proj.receptor), []).append(name)
+        for name, proj in cfg.projections.items():
+            others = [o for o in pathways[(proj.source, proj.target, proj.receptor)] if o != name]
+            if proj.plasticity is not None and others:
+                # The engine tells a projection's synapses apart by this triple.
+                self.add(("projections", name, "plasticity"),
+                         f"projection(s) {', '.join(others)} share its source, target and "
+                         "receptor; merge them into one plastic projection")
+        modulated: dict[str, str] = {}
+        for name, astro in cfg.astrocytes.items():
+            loc = ("astrocytes", name)
+            for key in ("excite", "inhibit"):
+                for k, pop in enumerate(getattr(astro, key)):
+                    self._population_reference(loc + (key, k), pop)
+            for k, proj in enumerate(astro.modulates):
+                where = loc + ("modulates", k)
+                if proj not in cfg.projections:
+                    self.add(where, f"unknown projection {proj!r} "
+                                    f"(projections: {', '.join(cfg.projections) or 'none'})")
+                elif cfg.projections[proj].plasticity is None:
+                    self.add(where, f"projection {proj!r} has no plasticity to modulate")
+                elif cfg.projections[proj].weight.dim != astro.dim:
+                    self.add(where, f"projection {proj!r} has {describe_dim(cfg.projections[proj].weight.dim)} "
+                                    f"weights but w, b and initial are {describe_dim(astro.dim)}")
+                elif proj in modulated:
+                    self.add(where, f"projection {proj!r} is already modulated by astrocyte "
+                                    f"{modulated[proj]!r}")
+                else:
+                    modulated[proj] = name
 
     # -- helpers --------------------------------------------------------
 

@@ -32,6 +32,7 @@ from numba.extending import overload
 from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
 from neurosim.engine.prefetch import DISTANCE, prefetch
 from neurosim.models import has_implementation, implementation, spiking_models
+from neurosim.models.stdp.numba_kernels import plasticity_step
 
 _BLOCK = 256
 
@@ -271,6 +272,24 @@ def finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
         trace_n[0] = t + 1
 
 
+@njit(cache=True, inline="always")
+def _plasticity(m, row, hist, hist_len, weights, state, fixed):
+    """The plasticity of step ``m`` (:mod:`neurosim.models.stdp`), if any synapse is plastic.
+
+    ``state`` is ``(rules, a_minus, trace_pre, trace_post, astrocyte,
+    astrocyte_trace)``; ``fixed`` is :meth:`Plasticity.kernel_args`.
+    """
+    if fixed[0].size == 0:
+        return
+    rules, a_minus, trace_pre, trace_post, astrocyte, astrocyte_trace = state
+    (position, pre, post, rule, by_pre_ptr, by_pre, by_post_ptr, by_post, factor, astrocytes,
+     astrocyte_sign, modulator, population_of) = fixed
+    plasticity_step(m, hist[row], hist_len[row], weights, rules, a_minus, trace_pre, trace_post,
+                    astrocyte, astrocyte_trace, position, pre, post, rule, by_pre_ptr, by_pre,
+                    by_post_ptr, by_post, factor, astrocytes, astrocyte_sign, modulator,
+                    population_of)
+
+
 @functools.cache
 def step_loops(models: int):
     """``(run_serial, run_parallel)``: the step loops compiled for the models
@@ -284,13 +303,14 @@ def step_loops(models: int):
     def run_serial(step0, n_steps, v, syn, groups,
                    indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                    spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
-                   trace_idx, trace_every, trace_buf, trace_n):
+                   trace_idx, trace_every, trace_buf, trace_n, plastic_state, plastic):
         """Advance ``n_steps`` on one thread; returns the steps done.
 
         Returns early (fewer steps) when the spike recording buffer might
         overflow in the next step, so the caller can grow it and call again.
         ``groups`` is ``(bounds, model codes, propagator rows, refractory steps,
-        populations)`` of the parameter groups.
+        populations)`` of the parameter groups; ``plastic_state`` and
+        ``plastic`` those of :func:`_plasticity` (empty: no plasticity).
         """
         syn_flat = syn.reshape(-1)
         cuts = np.empty((0, 0), dtype=np.int32)
@@ -308,6 +328,7 @@ def step_loops(models: int):
             finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
                         spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
                         trace_buf, trace_n, v, syn)
+            _plasticity(m, step % hist.shape[0], hist, hist_len, weights, plastic_state, plastic)
         set_fp_mode(caller_mode)
         return n_steps
 
@@ -316,7 +337,8 @@ def step_loops(models: int):
     def run_parallel(step0, n_steps, v, syn, groups,
                      indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                      spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
-                     trace_idx, trace_every, trace_buf, trace_n, part_bounds, cuts):
+                     trace_idx, trace_every, trace_buf, trace_n, plastic_state, plastic,
+                     part_bounds, cuts):
         """As :func:`run_serial`, with neurons split into ``part_bounds`` parts.
 
         ``cuts`` is :func:`row_cuts` of the network for these parts.
@@ -361,6 +383,8 @@ def step_loops(models: int):
             finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                         rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                         trace_n, v, syn)
+            # One thread, between steps: the same order as run_serial.
+            _plasticity(m, row, hist, hist_len, weights, plastic_state, plastic)
         return n_steps
 
     return run_serial, run_parallel

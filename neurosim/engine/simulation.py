@@ -78,6 +78,7 @@ class Simulation:
         self._traces: list[np.ndarray] = []
         self.bin_steps = max(1, int(to_steps(cfg.record.rate_bin, dt)))
         self._binned = np.zeros((0, len(network.populations)), dtype=np.int64)
+        self._astrocytes: list[np.ndarray] = []
 
     # -- set-up -------------------------------------------------------------
     def _setup_recording(self) -> None:
@@ -185,6 +186,8 @@ class Simulation:
                 self._spikes[name][1].append(out.spike_neurons[mask] - pop.start)
         if self.trace_idx.size:
             self._traces.append(out.traces)
+        if out.astrocytes is not None and out.astrocytes.size:
+            self._astrocytes.append(out.astrocytes)
 
     # -- result -------------------------------------------------------------
     def _result(self) -> Result:
@@ -228,8 +231,28 @@ class Simulation:
             counters={"populations": pop_counters, "projections": proj_counters,
                       "hardware": self.backend.hardware_counters(
                           {name: c["synaptic_events"] for name, c in proj_counters.items()})},
-            metadata=metadata,
+            metadata=metadata, **self._plastic_records(),
         )
+
+    def _plastic_records(self) -> dict:
+        """The ``weights`` and ``astrocytes`` of the result (empty without plasticity)."""
+        net, plasticity = self.network, self.network.plasticity
+        if plasticity is None:
+            return {}
+        weights = self.backend.weights()
+        out = {}
+        for r, name in enumerate(plasticity.projections):
+            info = net.projection(name)
+            mine = plasticity.rule == r
+            out[name] = {
+                "pre": (plasticity.pre[mine] - net.population(info.source).start).astype(np.int32),
+                "post": (plasticity.post[mine] - net.population(info.target).start).astype(np.int32),
+                "weight": weights[plasticity.position[mine]].astype(np.float64) / plasticity.factor[r],
+            }
+        trace = (np.concatenate(self._astrocytes) if self._astrocytes
+                 else np.zeros((0, len(plasticity.astrocyte_names))))
+        return {"weights": out, "astrocytes": {name: trace[:, a].copy() for a, name
+                                               in enumerate(plasticity.astrocyte_names)}}
 
     def _trace_records(self, dt: float) -> dict[str, TraceRecord]:
         if not self.trace_specs:

@@ -15,6 +15,10 @@ File layout (``format = "neurosim-result"``, ``format_version = 1``)::
     /counters/<kind>/<name>      attrs: one int64 per counter
                                  (kind: populations, projections)
     /energy/<profile>            attrs: energy estimate numbers (optional group)
+    /weights/<projection>/pre    int32, plastic projections' synapses (optional group)
+    /weights/<projection>/post   int32
+    /weights/<projection>/weight float64, at the end of the run (SI)
+    /astrocytes/<name>           float64, A after every step (optional group)
 
 Groups keep creation order, so populations come back in network order.
 Files are written next to their destination and renamed into place, so
@@ -247,6 +251,18 @@ def _write(f: h5py.File, result: Result) -> None:
         for name, numbers in result.energy.items():
             _set_scalar_attrs(_ordered_group(group, name), numbers)
 
+    if result.weights:
+        group = _ordered_group(f, "weights")
+        for name, synapses in result.weights.items():
+            sub = _ordered_group(group, name)
+            _dataset(sub, "pre", np.asarray(synapses["pre"], dtype=np.int32))
+            _dataset(sub, "post", np.asarray(synapses["post"], dtype=np.int32))
+            _dataset(sub, "weight", np.asarray(synapses["weight"], dtype=np.float64))
+    if result.astrocytes:
+        group = _ordered_group(f, "astrocytes")
+        for name, values in result.astrocytes.items():
+            _dataset(group, name, np.asarray(values, dtype=np.float64))
+
 
 def _read(f: h5py.File) -> Result:
     populations = {
@@ -276,6 +292,9 @@ def _read(f: h5py.File) -> Result:
     }
     # Optional: only runs with an energy estimate have the group.
     energy = {name: _scalar_attrs(group) for name, group in f.get("energy", {}).items()}
+    weights = {name: {key: group[key][()] for key in ("pre", "post", "weight")}
+               for name, group in f.get("weights", {}).items()}
+    astrocytes = {name: ds[()] for name, ds in f.get("astrocytes", {}).items()}
     metadata = {
         key[len(_META_PREFIX):]: value
         for key, value in _scalar_attrs(f).items()
@@ -294,6 +313,8 @@ def _read(f: h5py.File) -> Result:
         counters=counters,
         metadata=metadata,
         energy=energy,
+        weights=weights,
+        astrocytes=astrocytes,
     )
 
 

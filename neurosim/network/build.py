@@ -35,6 +35,7 @@ from neurosim.models import RECEPTORS, NeuronModel, get_model
 from neurosim.network import connectivity as conn
 from neurosim.network.memory import check_fits
 from neurosim.network.parameters import ParameterGroups, draw_parameters, parameter_groups
+from neurosim.network.plasticity import Plasticity, build_plasticity
 from neurosim.network.random import CONSTANT, LOGNORMAL, NORMAL, UNIFORM
 from neurosim.units import to_steps
 
@@ -71,6 +72,8 @@ class ProjectionInfo:
     n_synapses: int
     #: synapses per source neuron (for synaptic-event counters)
     outdegree: np.ndarray
+    #: engine units per unit of the config's weight (the target model's conversion)
+    weight_factor: float = 1.0
 
 
 @dataclass
@@ -91,6 +94,8 @@ class Network:
     refractory: np.ndarray
     groups: ParameterGroups
     build_seconds: float = 0.0
+    #: The plastic synapses and their rules, if any projection is plastic.
+    plasticity: Plasticity | None = None
 
     @property
     def n_neurons(self) -> int:
@@ -126,16 +131,28 @@ class Network:
                "delay": slot + self.dmin}
         if projection is None:
             return out
-        info = next((p for p in self.projections if p.name == projection), None)
-        if info is None:
-            raise ConfigError(f"unknown projection '{projection}'")
-        src, tgt = self.population(info.source), self.population(info.target)
-        keep = ((pre >= src.start) & (pre < src.stop) & (post >= tgt.start)
-                & (post < tgt.stop) & (receptor == info.receptor))
+        keep = self.synapse_positions(projection, out)
+        info = self.projection(projection)
         out = {k: v[keep] for k, v in out.items()}
-        out["pre"] = out["pre"] - src.start
-        out["post"] = out["post"] - tgt.start
+        out["pre"] = out["pre"] - self.population(info.source).start
+        out["post"] = out["post"] - self.population(info.target).start
         return out
+
+    def projection(self, name: str) -> ProjectionInfo:
+        info = next((p for p in self.projections if p.name == name), None)
+        if info is None:
+            raise ConfigError(f"unknown projection '{name}'")
+        return info
+
+    def synapse_positions(self, projection: str, synapses: dict | None = None) -> np.ndarray:
+        """Where a projection's synapses lie in ``targets``/``weights`` (by its
+        source, target and receptor; ``synapses`` is :meth:`synapses` if at hand)."""
+        info = self.projection(projection)
+        syn = self.synapses() if synapses is None else synapses
+        src, tgt = self.population(info.source), self.population(info.target)
+        pre, post = syn["pre"], syn["post"]
+        return np.flatnonzero((pre >= src.start) & (pre < src.stop) & (post >= tgt.start)
+                              & (post < tgt.stop) & (syn["receptor"] == info.receptor))
 
     def nbytes(self) -> int:
         """Bytes held by the connectivity and state arrays."""
@@ -240,15 +257,17 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
 
     projections = [
         ProjectionInfo(p["name"], p["pre"].name, p["post"].name, p["receptor"],
-                       int(outdegrees[i].sum(dtype=np.int64)), outdegrees[i])
+                       int(outdegrees[i].sum(dtype=np.int64)), outdegrees[i], p["factor"])
         for i, p in enumerate(plans)
     ]
     v, syn, refractory = _initial_state(cfg, pops, n_neurons, rows, dtype,
                                         seeds.stream(cfg.seed, seeds.INITIAL_STATE))
-    return Network(dt=dt, dtype=dtype, populations=pops, projections=projections, indptr=indptr,
-                   targets=targets, weights=weights, dmin=dmin, n_slots=n_slots, v=v, syn=syn,
-                   refractory=refractory, groups=parameter_groups(pops),
-                   build_seconds=time.perf_counter() - t0)
+    net = Network(dt=dt, dtype=dtype, populations=pops, projections=projections, indptr=indptr,
+                  targets=targets, weights=weights, dmin=dmin, n_slots=n_slots, v=v, syn=syn,
+                  refractory=refractory, groups=parameter_groups(pops))
+    net.plasticity = build_plasticity(net, cfg)
+    net.build_seconds = time.perf_counter() - t0
+    return net
 
 
 def _plan_projection(name, proj, by_name, n_total, dt, seed_seq) -> dict:
@@ -295,6 +314,7 @@ def _plan_projection(name, proj, by_name, n_total, dt, seed_seq) -> dict:
     receptor = 0 if proj.receptor == "exc" else 1
     return {
         "name": name, "pre": pre, "post": post, "receptor": receptor, "n_total": n_total,
+        "factor": factor,
         "post0": post.start, "rule": conn.RULE_CODES[rule],
         "p": float(getattr(connect, "p", 0.0)), "k": int(getattr(connect, "k", 0)),
         "same": same, "autapses": bool(connect.autapses), "multapses": bool(connect.multapses),
