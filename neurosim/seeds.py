@@ -25,6 +25,8 @@ POISSON = 3
 CROSSBAR = 7
 #: Neuron parameters drawn per neuron (child ``k``: the ``k``-th population).
 NEURON_PARAMETERS = 8
+#: Which grid point each neuron of a grid gets (child ``k``: the ``k``-th grid).
+GRID_POSITIONS = 9
 
 # -- task: lsm_classification ----------------------------------------------
 #: The liquid's structure (a network's connectivity stream).

@@ -148,8 +148,10 @@ class StrictModel(BaseModel):
         # pydantic's own extra_forbidden error does not say what *is* allowed,
         # which is what a user with a typo needs.
         if isinstance(data, Mapping):
-            allowed = ", ".join(cls.model_fields)
-            unknown = [key for key in data if key not in cls.model_fields]
+            # A field whose YAML key is a Python keyword has it as its alias.
+            keys = [f.alias or name for name, f in cls.model_fields.items()]
+            allowed = ", ".join(keys)
+            unknown = [key for key in data if key not in keys]
             if unknown:
                 raise problems_error([((key,), f"unknown key (allowed: {allowed})") for key in unknown])
         return data

@@ -273,6 +273,6 @@ def dump_config(cfg: RunConfig | LSMConfig) -> str:
     # Optional top-level sections left out when absent (no ``crossbar: null``); None inside a
     # section can mean something (e.g. ``adc_bits: null`` is an ideal ADC), so it stays.
     absent = {name for name, value in cfg if value is None}
-    data = cfg.model_dump(mode="json", exclude=absent)
+    data = cfg.model_dump(mode="json", exclude=absent, by_alias=True)  # connect: lambda
     return yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True,
                      default_flow_style=False)

@@ -234,6 +234,22 @@ class FixedOutdegree(ConnectRule):
     """Synapses per source neuron."""
 
 
+class Distance(ConnectRule):
+    """Each pair independently with probability ``C exp(-(D / lambda)^2)``.
+
+    ``D`` is the Euclidean distance between the two neurons' points on their
+    grid (``grids:`` section; both populations must lie on the same grid),
+    in grid units, as in Maass et al. 2002's liquids and the NALSM liquid.
+    """
+
+    rule: Literal["distance"] = "distance"
+    C: float = Field(ge=0.0, le=1.0)
+    """Connection probability at distance 0."""
+    lam: float = Field(gt=0.0, alias="lambda")
+    """Length constant ``lambda`` (grid units)."""
+    autapses: bool = False
+
+
 class Arrays(ConnectRule):
     """Explicit synapses ``pre[k] -> post[k]``; ``autapses``/``multapses`` are ignored."""
 
@@ -277,7 +293,7 @@ class Arrays(ConnectRule):
 #: ``rule`` name -> class.
 CONNECT_RULES: dict[str, type[ConnectRule]] = {
     cls.model_fields["rule"].default: cls
-    for cls in (AllToAll, OneToOne, FixedProbability, FixedIndegree, FixedOutdegree, Arrays)
+    for cls in (AllToAll, OneToOne, FixedProbability, FixedIndegree, FixedOutdegree, Distance, Arrays)
 }
 
 
@@ -297,9 +313,28 @@ def _parse_connect(raw: Any) -> Any:
 
 
 Connect = Annotated[
-    Union[AllToAll, OneToOne, FixedProbability, FixedIndegree, FixedOutdegree, Arrays],
+    Union[AllToAll, OneToOne, FixedProbability, FixedIndegree, FixedOutdegree, Distance, Arrays],
     BeforeValidator(_parse_connect),
 ]
+
+
+class Grid(StrictModel):
+    """Populations laid out on one 3-D grid of points, one neuron per point.
+
+    The populations fill the grid in the order listed; with ``shuffle``, the
+    points are first put in a random order (seeded), so the populations mix
+    in space.  Point ``(i, j, k)`` sits at ``spacing * (i, j, k)``.
+    """
+
+    shape: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)],
+                 Annotated[int, Field(ge=1)]]
+    """Points along x, y and z."""
+    populations: list[str] = Field(min_length=1)
+    """The populations on the grid; their sizes add up to the number of points."""
+    spacing: float = Field(default=1.0, gt=0.0)
+    """Distance between neighbouring points (grid units)."""
+    shuffle: bool = True
+    """Assign points in random order instead of row-major."""
 
 
 class Projection(StrictModel):

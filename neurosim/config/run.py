@@ -36,6 +36,7 @@ from neurosim.config.network import (
     Arrays,
     FixedIndegree,
     FixedOutdegree,
+    Grid,
     OneToOne,
     Population,
     Projection,
@@ -175,6 +176,8 @@ class RunConfig(StrictModel):
     """Optional hardware energy report (see :class:`Energy`)."""
     crossbar: Union[CrossbarConfig, None] = None
     """Device settings of the ``crossbar`` backend (its defaults when absent)."""
+    grids: dict[str, Grid] = {}
+    """3-D grids that place populations in space (for ``connect: {rule: distance}``)."""
     astrocytes: dict[str, Astrocyte] = {}
     """Astrocytes that set the depression of plastic projections (:mod:`neurosim.models.astrocyte`)."""
 
@@ -233,10 +236,44 @@ class _RunChecks:
             self._neuron_reference(("currents", name, "target"), source.target, "receive a current")
         self._record()
         self._plasticity()
+        self._grids()
         if cfg.crossbar is not None and cfg.backend != "crossbar":
             self.add(("crossbar",), f"only the crossbar backend reads this section "
                                     f"(backend is {cfg.backend!r})")
         return self.found
+
+    def grid_of(self) -> dict[str, str]:
+        """The grid each placed population lies on."""
+        return {pop: name for name, grid in self.cfg.grids.items() for pop in grid.populations}
+
+    def _grids(self) -> None:
+        cfg = self.cfg
+        seen: dict[str, str] = {}
+        for name, grid in cfg.grids.items():
+            loc = ("grids", name)
+            known = [p for k, p in enumerate(grid.populations)
+                     if self._population_reference(loc + ("populations", k), p)]
+            for k, pop in enumerate(grid.populations):
+                if pop in seen:
+                    self.add(loc + ("populations", k), f"population {pop!r} is already on grid "
+                                                       f"{seen[pop]!r}")
+                seen.setdefault(pop, name)
+            points = int(np.prod(grid.shape))
+            total = sum(self.sizes[p] for p in known)
+            if len(known) == len(grid.populations) and total != points:
+                scaled = f" after scale {cfg.scale:g}" if cfg.scale != 1 else ""
+                self.add(loc + ("shape",), f"{'x'.join(map(str, grid.shape))} = {points} points, "
+                                           f"but the populations hold {total} neurons{scaled}")
+        placed = self.grid_of()
+        for name, proj in cfg.projections.items():
+            if proj.connect.rule != "distance":
+                continue
+            grids = {placed.get(proj.source), placed.get(proj.target)}
+            if None in grids or len(grids) > 1:
+                self.add(("projections", name, "connect"),
+                         "rule 'distance' needs source and target on one grid (grids: section); "
+                         f"{proj.source!r} is on {placed.get(proj.source) or 'none'}, "
+                         f"{proj.target!r} on {placed.get(proj.target) or 'none'}")
 
     def _plasticity(self) -> None:
         cfg = self.cfg

@@ -33,11 +33,15 @@ from neurosim import seeds
 from neurosim.errors import ConfigError
 from neurosim.models import RECEPTORS, NeuronModel, get_model
 from neurosim.network import connectivity as conn
+from neurosim.network.grid import grid_positions
 from neurosim.network.memory import check_fits
 from neurosim.network.parameters import ParameterGroups, draw_parameters, parameter_groups
 from neurosim.network.plasticity import Plasticity, build_plasticity
 from neurosim.network.random import CONSTANT, LOGNORMAL, NORMAL, UNIFORM
 from neurosim.units import to_steps
+
+#: The coordinates of neurons not on a grid (rules other than ``distance``).
+_NOWHERE = np.zeros((0, 3))
 
 _DIST_CODES = {"constant": CONSTANT, "uniform": UNIFORM, "normal": NORMAL, "lognormal": LOGNORMAL}
 
@@ -184,6 +188,8 @@ def _expected_synapses(rule: str, connect, n_pre: int, n_post: int) -> float:
         return connect.k * n_post
     if rule == "fixed_outdegree":
         return connect.k * n_pre
+    if rule == "distance":  # an upper bound: C for every pair
+        return connect.C * n_pre * n_post
     return len(connect.pre)
 
 
@@ -212,10 +218,11 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
             raise ConfigError(f"populations.{pop.name}.params.times: spike times must be at "
                               f"least dt ({dt:g} s): a spike is stamped at the end of its step")
 
+    positions = grid_positions(cfg)
     plans = []
     for k, (name, proj) in enumerate(cfg.projections.items()):
         plans.append(_plan_projection(name, proj, by_name, n_neurons, dt,
-                                      seeds.stream(cfg.seed, seeds.CONNECTIVITY, k)))
+                                      seeds.stream(cfg.seed, seeds.CONNECTIVITY, k), positions))
 
     expected = sum(p["expected"] for p in plans)
     itemsize = dtype.itemsize
@@ -270,7 +277,7 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
     return net
 
 
-def _plan_projection(name, proj, by_name, n_total, dt, seed_seq) -> dict:
+def _plan_projection(name, proj, by_name, n_total, dt, seed_seq, positions) -> dict:
     """Everything the compiled passes need for one projection.
 
     The config has already checked references, partner counts and indices
@@ -314,9 +321,11 @@ def _plan_projection(name, proj, by_name, n_total, dt, seed_seq) -> dict:
     receptor = 0 if proj.receptor == "exc" else 1
     return {
         "name": name, "pre": pre, "post": post, "receptor": receptor, "n_total": n_total,
-        "factor": factor,
+        "factor": factor, "lam": float(getattr(connect, "lam", 1.0)),
+        "pre_xyz": positions.get(pre.name, _NOWHERE) if rule == "distance" else _NOWHERE,
+        "post_xyz": positions.get(post.name, _NOWHERE) if rule == "distance" else _NOWHERE,
         "post0": post.start, "rule": conn.RULE_CODES[rule],
-        "p": float(getattr(connect, "p", 0.0)), "k": int(getattr(connect, "k", 0)),
+        "p": float(getattr(connect, "p", getattr(connect, "C", 0.0))), "k": int(getattr(connect, "k", 0)),
         "same": same, "autapses": bool(connect.autapses), "multapses": bool(connect.multapses),
         "arr_pre": pre_idx, "arr_post": post_idx, "arr_w": arr_w, "arr_d": arr_d,
         "seed": int(seed_seq.generate_state(1, dtype=np.uint64)[0]),
@@ -336,7 +345,8 @@ def _run_pass(plan, mode, dmin, n_slots, cursor, targets, weights, delay_range=N
         plan["same"], plan["autapses"], plan["multapses"], plan["arr_pre"], plan["arr_post"],
         plan["arr_w"], plan["arr_d"], np.uint64(plan["seed"]), plan["wdist"], plan["ddist"],
         dmin, n_slots, plan["pre"].start, plan["post"].start, plan["receptor"], plan["n_total"],
-        cursor, outdegree, delay_range, targets, weights)
+        cursor, outdegree, delay_range, targets, weights, plan["lam"], plan["pre_xyz"],
+        plan["post_xyz"])
 
 
 def _delay_range(plans) -> tuple[int, int]:

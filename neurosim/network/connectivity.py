@@ -29,7 +29,7 @@ from neurosim.network.random import (
 
 RANGE, COUNT, FILL = 0, 1, 2
 
-ALL_TO_ALL, ONE_TO_ONE, FIXED_PROBABILITY, FIXED_INDEGREE, FIXED_OUTDEGREE, ARRAYS = range(6)
+ALL_TO_ALL, ONE_TO_ONE, FIXED_PROBABILITY, FIXED_INDEGREE, FIXED_OUTDEGREE, ARRAYS, DISTANCE = range(7)
 RULE_CODES = {
     "all_to_all": ALL_TO_ALL,
     "one_to_one": ONE_TO_ONE,
@@ -37,6 +37,7 @@ RULE_CODES = {
     "fixed_indegree": FIXED_INDEGREE,
     "fixed_outdegree": FIXED_OUTDEGREE,
     "arrays": ARRAYS,
+    "distance": DISTANCE,
 }
 
 
@@ -116,17 +117,39 @@ def _row_partners(rule, row, n_pool, p, k, no_self, multapses, seed, chosen, out
 
 
 @njit(cache=True)
+def _distance_row(row, n_pool, c, lam, no_self, seed, pre_xyz, post_xyz, out):
+    """Targets of source ``row`` under ``distance``: each with probability
+    ``c exp(-(D / lam)^2)``, one counter-based draw per pair; returns how many.
+
+    Every pair is tried (build cost n_pre x n_post, once per network).
+    """
+    key = row_key(seed, STRUCTURE, row)
+    x, y, z = pre_xyz[row, 0], pre_xyz[row, 1], pre_xyz[row, 2]
+    m = 0
+    for t in range(n_pool):
+        if no_self and t == row:
+            continue
+        d2 = (post_xyz[t, 0] - x) ** 2 + (post_xyz[t, 1] - y) ** 2 + (post_xyz[t, 2] - z) ** 2
+        if uniform(key, t) < c * np.exp(-d2 / (lam * lam)):
+            out[m] = t
+            m += 1
+    return m
+
+
+@njit(cache=True)
 def enumerate_synapses(mode, rule, n_pre, n_post, p, k, same_population, autapses, multapses,
                        arr_pre, arr_post, arr_weight, arr_delay, seed, wdist, ddist, dmin,
                        n_slots, pre0, post0, receptor, n_total, cursor, outdegree, delay_range,
-                       targets, weights):
+                       targets, weights, lam, pre_xyz, post_xyz):
     """Run one pass (``RANGE``, ``COUNT`` or ``FILL``) of one projection.
 
     ``wdist``/``ddist`` are tuples ``(code, a, b, lo, hi)`` with weights in
     the engine's internal unit and delays in (fractional) steps; ``arr_*``
     hold explicit connections for the ``arrays`` rule (weights/delays may be
     empty to fall back to the distributions).  The count pass also counts
-    each source's out-degree in this projection into ``outdegree``.
+    each source's out-degree in this projection into ``outdegree``.  Rule
+    ``distance`` takes ``C`` as ``p``, its length constant ``lam`` and the
+    coordinates of both populations (``(n, 3)``; empty for other rules).
     """
     seed = np.uint64(seed)
     no_self = same_population and not autapses
@@ -142,6 +165,8 @@ def enumerate_synapses(mode, rule, n_pre, n_post, p, k, same_population, autapse
     for row in range(n_rows):
         if rule == ARRAYS:
             m = 1
+        elif rule == DISTANCE:
+            m = _distance_row(row, n_pool, p, lam, no_self, seed, pre_xyz, post_xyz, partners)
         else:
             m = _row_partners(rule, row, n_pool, p, k, no_self, multapses, seed, chosen,
                               partners)
