@@ -30,6 +30,12 @@ class ChunkOutput:
     astrocytes: np.ndarray | None = None
 
 
+#: Keys of :meth:`Backend.state` that mean the same on every backend (the
+#: last five only with plastic projections); the rest is each backend's layout.
+SHARED_STATE = ("v", "syn", "refractory", "weights", "a_minus", "trace_pre", "trace_post",
+                "astrocyte")
+
+
 class Backend(ABC):
     """Advances a network's state; filled in by each registered backend."""
 
@@ -81,9 +87,30 @@ class Backend(ABC):
 
     @abstractmethod
     def state(self) -> dict[str, np.ndarray]:
-        """Current state arrays (engine units), for checkpoints and tests:
-        ``v``, ``syn`` and ``refractory``, the steps each neuron is still held
-        at reset, counted from the next step to simulate."""
+        """Everything needed to continue the run exactly (engine units, copies).
+
+        The keys of :data:`SHARED_STATE` mean the same for every backend
+        (``refractory``: the steps each neuron is still held at reset, counted
+        from the next step to simulate); the rest (spike ring, counters) is
+        the backend's own layout.  :meth:`restore`
+        takes it back.
+        """
+
+    @abstractmethod
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """Continue from a :meth:`state` of this backend on this network."""
+
+    def _check_state(self, state: dict[str, np.ndarray]) -> None:
+        """One clear error if ``state`` is not one of this backend's on this network."""
+        current = self.state()
+        missing = [k for k in current if k not in state]
+        if missing:
+            raise ConfigError(f"state: not a '{self.name}' backend state of this network "
+                              f"(missing {', '.join(missing)})")
+        for key, value in current.items():
+            if np.shape(state[key]) != np.shape(value):
+                raise ConfigError(f"state: '{key}' has shape {np.shape(state[key])}, this "
+                                  f"network's is {np.shape(value)}")
 
     def weights(self) -> np.ndarray:
         """The synaptic weights now (engine units, in the network's synapse order)."""

@@ -16,6 +16,8 @@ from neurosim.network.plasticity import initial_state, no_plasticity_args
 # Below this many neurons a step costs about as much as waking a second
 # thread, so extra threads would only slow the run down.
 _MIN_NEURONS_PER_THREAD = 20_000
+#: The changing arrays of the plasticity rules, in a state (neurosim.network.plasticity).
+_PLASTIC_STATE = ("a_minus", "trace_pre", "trace_post", "astrocyte")
 
 
 @register("cpu")
@@ -173,12 +175,30 @@ class CpuBackend(Backend):
             counted = pop.model.held_steps(self.syn[:, part])
             if counted is not None:
                 refractory[part] = counted
-        state = {"v": v, "syn": self.syn, "refractory": refractory}
+        state = {"v": v, "syn": self.syn.copy(), "refractory": refractory,
+                 "hist": self.hist.copy(), "hist_len": self.hist_len.copy(),
+                 "spike_count": self._spike_count.copy(), "events": self._events.copy()}
         if self.network.plasticity is not None:
-            state["weights"] = self._weights
-            state.update((k, self._plastic[k]) for k in ("a_minus", "trace_pre", "trace_post",
-                                                          "astrocyte"))
+            state["weights"] = self._weights.copy()
+            state.update((k, self._plastic[k].copy()) for k in _PLASTIC_STATE)
         return state
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        if "hist" in state and state["hist"].shape[1] > self.hist.shape[1]:
+            self.hist = np.zeros((self.hist.shape[0], state["hist"].shape[1]), dtype=np.int32)
+        self._check_state(state)
+        holds = self._reset_column[self._group_of] >= 0
+        self.v[:] = held.encode(np.asarray(state["v"], self.v.dtype),
+                                np.where(holds, state["refractory"], 0))
+        self.syn[:] = state["syn"]
+        self.hist[:] = state["hist"]
+        self.hist_len[:] = state["hist_len"]
+        self._spike_count[:] = state["spike_count"]
+        self._events[:] = state["events"]
+        if self.network.plasticity is not None:
+            self._weights[:] = state["weights"]
+            for key in _PLASTIC_STATE:
+                self._plastic[key][:] = state[key]
 
     def weights(self) -> np.ndarray:
         return self._weights

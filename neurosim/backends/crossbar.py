@@ -275,6 +275,14 @@ class CrossbarBackend(CpuBackend):
                             self.row_synapses, rows_buf, self._acc, pool, noise_std, self._key,
                             real(inv), real(per.adc_step), real(per.adc_half), self.counts)
 
+    def state(self) -> dict[str, np.ndarray]:
+        # Read noise is keyed by step, so the tiles' work counts are all they add.
+        return {**super().state(), "tile_counts": self.counts.copy()}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        super().restore(state)
+        self.counts[:] = state["tile_counts"]
+
     def hardware_counters(self, synaptic_events: dict[str, int]) -> dict[str, dict[str, int]]:
         """Tile work per projection (projections sharing source, target and
         receptor share tiles: their work is reported under the first of them).

@@ -38,6 +38,9 @@ from neurosim.models.stdp import torch_kernels as stdp_torch
 from neurosim.network.parameters import refractory_steps
 from neurosim.network.plasticity import initial_state
 
+#: The changing arrays of the plasticity rules, in a state (neurosim.network.plasticity).
+_PLASTIC_STATE = ("a_minus", "trace_pre", "trace_post", "astrocyte")
+
 #: Per device, the smallest fraction of the occupied (pre, post, receptor,
 #: delay) blocks that must hold a synapse for the dense path.  On the CPU a
 #: dense product reads every weight each step, while events cost ~10 ns each
@@ -292,12 +295,35 @@ class TorchBackend(Backend):
             counted = pop.model.held_steps(syn[:, pop.start:pop.stop])
             if counted is not None:
                 refractory[pop.start:pop.stop] = counted
-        state = {"v": self.v[0].cpu().numpy(), "syn": syn, "refractory": refractory}
+        state = {"v": self.v[0].cpu().numpy(), "syn": syn, "refractory": refractory,
+                 "next_step": np.array(self._next_step),
+                 "ring": self.ring.cpu().numpy(), "spike_count": self._spike_count.copy(),
+                 "events": np.array([int(self._dense_events), self._sparse_events])}
         if self.network.plasticity is not None:
             state["weights"] = self.weights()
-            state.update((k, self._plastic[k].cpu().numpy())
-                         for k in ("a_minus", "trace_pre", "trace_post", "astrocyte"))
+            state.update((k, self._plastic[k].cpu().numpy()) for k in _PLASTIC_STATE)
         return state
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        self._check_state(state)
+        dev = self.v.device
+
+        def put(target, value):
+            target.copy_(torch.as_tensor(np.asarray(value), device=dev).reshape(target.shape))
+
+        self._next_step = int(state["next_step"])
+        put(self.v, state["v"])
+        put(self.syn, state["syn"])
+        # Refractory ends are absolute steps here.
+        put(self.until, (np.asarray(state["refractory"]) + self._next_step).astype(np.int32))
+        put(self.ring, state["ring"])
+        self._spike_count[:] = state["spike_count"]
+        self._dense_events.fill_(int(state["events"][0]))
+        self._sparse_events = int(state["events"][1])
+        if self.network.plasticity is not None:
+            put(self.synapse_weights, state["weights"])
+            for key in _PLASTIC_STATE:
+                put(self._plastic[key], state[key])
 
     def weights(self) -> np.ndarray:
         if self.network.plasticity is None:

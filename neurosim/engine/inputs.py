@@ -71,6 +71,14 @@ class PoissonSource:
         _poisson_pass(True, *args, steps, neurons)
         return steps, neurons
 
+    def state(self) -> dict[str, np.ndarray]:
+        """Where every train stands: its draws so far and its next spike time."""
+        return {"drawn": self.drawn.copy(), "next_time": self.next_time.copy()}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        self.drawn[:] = state["drawn"]
+        self.next_time[:] = state["next_time"]
+
 
 class SpikeGeneratorSource:
     """Spikes at given times: a spike at ``t`` is emitted in the step ending at ``t``."""

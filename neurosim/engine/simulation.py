@@ -189,6 +189,54 @@ class Simulation:
         if out.astrocytes is not None and out.astrocytes.size:
             self._astrocytes.append(out.astrocytes)
 
+    # -- checkpoints --------------------------------------------------------
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything needed to continue this run exactly, as named numpy arrays.
+
+        The step reached, the backend's :meth:`~neurosim.backends.base.Backend.state`
+        (``backend.<key>``), the Poisson trains' positions (``poisson.<k>.<key>``)
+        and what was recorded so far (``recorded.<...>``).  A new
+        :class:`Simulation` of the same config and backend continues from it
+        after :meth:`restore`, with the same spikes as a run never stopped.
+        """
+        out = {"step": np.array(self.step), "backend": np.array(self.backend_name),
+               "sim_s": np.array(self._sim_s)}
+        out.update((f"backend.{k}", np.asarray(v)) for k, v in self.backend.state().items())
+        for k, source in enumerate(self.sources):
+            if isinstance(source, PoissonSource):
+                out.update((f"poisson.{k}.{key}", v) for key, v in source.state().items())
+        for name, (steps, neurons) in self._spikes.items():
+            out[f"recorded.spikes.{name}.steps"] = np.concatenate(steps or [np.empty(0, np.int64)])
+            out[f"recorded.spikes.{name}.neurons"] = np.concatenate(
+                neurons or [np.empty(0, np.int32)])
+        out["recorded.binned"] = self._binned.copy()
+        if self._traces:
+            out["recorded.traces"] = np.concatenate(self._traces)
+        if self._astrocytes:
+            out["recorded.astrocytes"] = np.concatenate(self._astrocytes)
+        return out
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """Continue from a :meth:`state` of a simulation of the same config and backend."""
+        backend = str(state.get("backend", ""))
+        if backend != self.backend_name:
+            raise ConfigError(f"state: taken on backend '{backend or '?'}', this simulation "
+                              f"runs on '{self.backend_name}'")
+        self.backend.restore({k[len("backend."):]: v for k, v in state.items()
+                              if k.startswith("backend.")})
+        self.step = int(state["step"])
+        self._sim_s = float(state["sim_s"])
+        for k, source in enumerate(self.sources):
+            if isinstance(source, PoissonSource):
+                source.restore({key: state[f"poisson.{k}.{key}"] for key in ("drawn", "next_time")})
+        self._spikes = {name: ([state[f"recorded.spikes.{name}.steps"]],
+                               [state[f"recorded.spikes.{name}.neurons"]])
+                        for name in self.recorded}
+        self._binned = np.array(state["recorded.binned"])
+        self._traces = [state["recorded.traces"]] if "recorded.traces" in state else []
+        self._astrocytes = ([state["recorded.astrocytes"]] if "recorded.astrocytes" in state
+                            else [])
+
     # -- result -------------------------------------------------------------
     def _result(self) -> Result:
         net, dt = self.network, self.network.dt
