@@ -31,8 +31,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from _results import write_result  # noqa: E402
 from neurosim.config import load_config  # noqa: E402
-from neurosim.engine.metadata import machine, versions  # noqa: E402
-from neurosim.engine.simulation import Simulation  # noqa: E402
+from neurosim.driver.metadata import machine, versions  # noqa: E402
+from neurosim.driver.simulation import Simulation  # noqa: E402
 from neurosim.network import build_network  # noqa: E402
 
 

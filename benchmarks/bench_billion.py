@@ -16,8 +16,8 @@ import time
 
 import neurosim
 from _results import write_result
-from neurosim.engine.metadata import machine
-from neurosim.engine.simulation import Simulation
+from neurosim.driver.metadata import machine
+from neurosim.driver.simulation import Simulation
 from neurosim.network import build_network
 
 

@@ -31,7 +31,7 @@ sys.path.insert(0, REPO)
 from _results import write_result  # noqa: E402
 from neurosim.config import load_config  # noqa: E402
 from neurosim.data import load_fashion_mnist, normalise_images  # noqa: E402
-from neurosim.engine.metadata import machine  # noqa: E402
+from neurosim.driver.metadata import machine  # noqa: E402
 from neurosim.reservoir import LiquidSimulator, branching_factor, build_liquid  # noqa: E402
 from neurosim.reservoir.pipeline import dynamics, liquid_spec, split_peaks  # noqa: E402
 

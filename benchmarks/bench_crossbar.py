@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _results import write_result  # noqa: E402
 from neurosim.config import load_config  # noqa: E402
 from neurosim.crossbar import CrossbarArray, device_params  # noqa: E402
-from neurosim.engine.metadata import machine  # noqa: E402
-from neurosim.engine.simulation import Simulation  # noqa: E402
+from neurosim.driver.metadata import machine  # noqa: E402
+from neurosim.driver.simulation import Simulation  # noqa: E402
 from neurosim.network import build_network  # noqa: E402
 
 DATA = Path("/usr/share/datasets/fashion-mnist")

@@ -45,7 +45,7 @@ PEERS_DIR = os.path.join(HERE, "peers")
 sys.path.insert(0, REPO)
 
 from _results import write_result  # noqa: E402
-from neurosim.engine.metadata import cpu_model  # noqa: E402
+from neurosim.driver.metadata import cpu_model  # noqa: E402
 
 # name -> (venv, script, extra args, default max N, multi-threaded?)
 PEERS = {

@@ -31,7 +31,7 @@ from neurosim.energy import (  # noqa: E402
     plot_comparison,
     resolve_profiles,
 )
-from neurosim.engine.simulation import Simulation  # noqa: E402
+from neurosim.driver.simulation import Simulation  # noqa: E402
 from neurosim.network import build_network  # noqa: E402
 
 

@@ -37,7 +37,7 @@ sys.path.insert(0, REPO)
 from _results import write_result  # noqa: E402
 from neurosim.config import dump_config, load_config  # noqa: E402
 from neurosim.data import load_fashion_mnist, normalise_images  # noqa: E402
-from neurosim.engine.metadata import machine, versions  # noqa: E402
+from neurosim.driver.metadata import machine, versions  # noqa: E402
 from neurosim.reservoir import LiquidSimulator, build_liquid  # noqa: E402
 from neurosim.reservoir.pipeline import (  # noqa: E402
     dynamics, liquid_spec, run_lsm, split_peaks, synaptic_events)

@@ -29,7 +29,7 @@ sys.path.insert(0, REPO)
 
 from _results import write_result  # noqa: E402
 from neurosim.config import dump_config, load_config  # noqa: E402
-from neurosim.engine.metadata import machine, versions  # noqa: E402
+from neurosim.driver.metadata import machine, versions  # noqa: E402
 from neurosim.reservoir.pipeline import run_lsm  # noqa: E402
 
 #: The paper's mean test accuracies on Fashion-MNIST (ANCHORS.md), where published.

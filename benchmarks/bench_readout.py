@@ -28,7 +28,7 @@ sys.path.insert(0, REPO)
 
 from _results import write_result  # noqa: E402
 from neurosim.config import load_config_text  # noqa: E402
-from neurosim.engine.metadata import machine  # noqa: E402
+from neurosim.driver.metadata import machine  # noqa: E402
 from neurosim.reservoir.pipeline import readout_inputs, softmax_readouts  # noqa: E402
 from neurosim.reservoir.readout import best_on_validation, train_ridge  # noqa: E402
 from neurosim.reservoir.results import load_features  # noqa: E402

@@ -50,7 +50,7 @@ sys.path.insert(0, HERE)
 
 from _results import write_result  # noqa: E402
 from bench_cuba import OtherLoad  # noqa: E402
-from neurosim.engine.metadata import machine, versions  # noqa: E402
+from neurosim.driver.metadata import machine, versions  # noqa: E402
 from neurosim.reservoir.adaptive import adapt, make_ei_reservoir, run, targets  # noqa: E402
 from neurosim.reservoir.metrics import (largest_lyapunov, memory_capacity, ridge_fit,  # noqa: E402
                                         ridge_predict)

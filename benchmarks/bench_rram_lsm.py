@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _results import write_result  # noqa: E402
 from neurosim.config import load_config  # noqa: E402
-from neurosim.engine.metadata import machine  # noqa: E402
+from neurosim.driver.metadata import machine  # noqa: E402
 from neurosim.reservoir.readout import train_ridge  # noqa: E402
 from neurosim.reservoir.rram_lsm import (  # noqa: E402
     CrossbarSynapses,

@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from neurosim.engine.metadata import cpu_model
+from neurosim.driver.metadata import cpu_model
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _results import write_result  # noqa: E402

@@ -91,7 +91,7 @@ def digest(*arrays) -> str:
 
 def network_fingerprint(config: str, overrides: list[str], backend: str | None) -> dict:
     from neurosim import load_config
-    from neurosim.engine.simulation import Simulation
+    from neurosim.driver.simulation import Simulation
     from neurosim.network import build_network
 
     cfg = load_config(config, overrides=overrides)

@@ -23,7 +23,7 @@ _LAZY = {
     "simulate": "neurosim.api",
     "dump_config": "neurosim.config",
     "load_config": "neurosim.config",
-    "Simulation": "neurosim.engine.simulation",
+    "Simulation": "neurosim.driver.simulation",
 }
 
 __all__ = [

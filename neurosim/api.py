@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from neurosim.engine.simulation import Simulation
+from neurosim.driver.simulation import Simulation
 from neurosim.network import build_network
 from neurosim.result import Result
 

@@ -107,8 +107,8 @@ def _run(args) -> int:
 def _run_config(args, plotter, t0: float) -> int:
     from neurosim.backends import check_backend
     from neurosim.config import load_config
-    from neurosim.engine.simulation import Simulation
-    from neurosim.engine.startup import load_numba_registries_without_blas_probe
+    from neurosim.driver.simulation import Simulation
+    from neurosim.driver.startup import load_numba_registries_without_blas_probe
     from neurosim.io import check_writable, save
     from neurosim.network import build_network
 

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from neurosim.config import load_config_text
-from neurosim.engine.simulation import Simulation
+from neurosim.driver.simulation import Simulation
 from neurosim.network import build_network
 
 

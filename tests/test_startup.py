@@ -93,7 +93,7 @@ def test_a_config_without_plots_stops_the_worker(tmp_path):
 LIGHT_CLI = textwrap.dedent("""
     import sys
     import neurosim.cli
-    heavy = [m for m in ("numba", "pydantic", "h5py", "matplotlib", "neurosim.engine.simulation")
+    heavy = [m for m in ("numba", "pydantic", "h5py", "matplotlib", "neurosim.driver.simulation")
              if m in sys.modules]
     assert not heavy, heavy
     import neurosim

@@ -35,7 +35,7 @@ import _common as C  # noqa: E402
 def main(argv=None) -> int:
     args = C.parse_args("neurosim", ("cpu",), argv)
     import neurosim
-    from neurosim.engine.simulation import Simulation
+    from neurosim.driver.simulation import Simulation
     from neurosim.network import build_network
 
     n, threads, indegree = args.n, args.threads, args.indegree

@@ -1,1 +1,1 @@
-"""The event-driven engine: compiled kernels and the chunked driver."""
+"""The event-driven engine: the compiled step loops that every numba backend runs."""

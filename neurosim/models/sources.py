@@ -1,5 +1,5 @@
 """Spike sources: models without dynamics, whose spikes the driver generates
-(:mod:`neurosim.engine.inputs`) and hands to the kernels as events.
+(:mod:`neurosim.driver.inputs`) and hands to the kernels as events.
 
 - ``poisson``: independent Poisson trains at ``rate``, one per neuron;
 - ``spike_generator``: neuron ``indices[k]`` fires at ``times[k]``.

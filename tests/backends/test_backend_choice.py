@@ -10,7 +10,7 @@ import pytest
 from conftest import config
 from neurosim.backends import _REGISTRY, available_backends, get_backend
 from neurosim.cli import main
-from neurosim.engine.simulation import Simulation
+from neurosim.driver.simulation import Simulation
 from neurosim.errors import ConfigError
 from neurosim.network import build_network
 
@@ -24,7 +24,7 @@ populations:
 
 
 def test_import_neurosim_does_not_import_torch():
-    code = ("import sys, neurosim, neurosim.engine.simulation, neurosim.cli; "
+    code = ("import sys, neurosim, neurosim.driver.simulation, neurosim.cli; "
             "assert 'torch' not in sys.modules; "
             "print(sorted(neurosim.backends.available_backends()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import config
 from neurosim.backends.base import SHARED_STATE
-from neurosim.engine.simulation import Simulation
+from neurosim.driver.simulation import Simulation
 from neurosim.network import build_network
 
 torch = pytest.importorskip("torch")

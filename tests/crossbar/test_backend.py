@@ -79,7 +79,7 @@ def test_non_ideal_crossbar_run_does_not_depend_on_chunking():
     # Read noise is drawn by (step, tile, column) counters: 0.15 s then
     # 0.15 s of one simulation gives the spikes of 0.3 s in one go.  A busier
     # drive and a read noise large enough to move spikes make the test bite.
-    from neurosim.engine.simulation import Simulation
+    from neurosim.driver.simulation import Simulation
     from neurosim.network import build_network
 
     settings = dict(backend="crossbar", crossbar__tile_rows=16, crossbar__tile_cols=24,
@@ -138,7 +138,7 @@ def test_crossbar_section_in_yaml_and_its_errors():
 
 def test_random_device_mode_gives_zero_mean_weights_with_the_device_spread():
     from neurosim.crossbar.random_device import expected_weight_std
-    from neurosim.engine.simulation import Simulation
+    from neurosim.driver.simulation import Simulation
     from neurosim.network import build_network
 
     cfg = config(SMALL, backend="crossbar", crossbar__mode="random_device",
@@ -183,7 +183,7 @@ def test_tiles_too_large_for_memory_give_one_clear_error():
         projections:
           p: {source: a, target: a, receptor: exc, connect: {rule: fixed_indegree, k: 1}, weight: 0.1 mV}
     """, backend="crossbar")
-    from neurosim.engine.simulation import Simulation
+    from neurosim.driver.simulation import Simulation
     from neurosim.network import build_network
 
     with pytest.raises(ResourceError, match="the crossbar tiles"):

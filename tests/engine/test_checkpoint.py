@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import config
-from neurosim.engine.simulation import Simulation
+from neurosim.driver.simulation import Simulation
 from neurosim.errors import ConfigError
 from neurosim.network import build_network
 

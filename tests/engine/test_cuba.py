@@ -7,7 +7,7 @@ import pytest
 
 import neurosim.backends.cpu as cpu
 from neurosim import load_config
-from neurosim.engine.simulation import Simulation
+from neurosim.driver.simulation import Simulation
 from neurosim.network import build_network
 
 # Brian2 2.9 and NEST 3.10 give 5.6-5.9 Hz for CUBA-4k (shared/ANCHORS.md):

@@ -91,7 +91,7 @@ def test_poisson_drive_counts_synaptic_events_per_projection():
 def test_poisson_trains_do_not_depend_on_chunking_or_other_inputs():
     _, whole = run(config(POISSON))
     cfg = config(POISSON)
-    from neurosim.engine.simulation import Simulation
+    from neurosim.driver.simulation import Simulation
     from neurosim.network import build_network
 
     sim = Simulation(build_network(cfg), cfg)
@@ -115,7 +115,7 @@ def test_poisson_rate_is_exact_even_above_one_spike_per_step():
 
 
 def test_duration_shorter_than_a_step_is_refused():
-    from neurosim.engine.simulation import Simulation
+    from neurosim.driver.simulation import Simulation
     from neurosim.errors import ConfigError
     from neurosim.network import build_network
 

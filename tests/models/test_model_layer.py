@@ -170,7 +170,7 @@ def unported_model(tmp_path, monkeypatch):
 def test_a_model_without_kernels_is_refused_by_name(unported_model, backend):
     if backend == "torch":
         pytest.importorskip("torch")
-    from neurosim.engine.simulation import Simulation
+    from neurosim.driver.simulation import Simulation
     from neurosim.network import build_network
     cfg = config("""
         dt: 0.1 ms

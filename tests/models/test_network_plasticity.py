@@ -9,7 +9,7 @@ import pytest
 from conftest import config, run
 from neurosim.backends import cpu as cpu_backend
 from neurosim.backends.base import SHARED_STATE
-from neurosim.engine.simulation import Simulation
+from neurosim.driver.simulation import Simulation
 from neurosim.errors import ConfigError
 from neurosim.io import load, save
 from neurosim.network import build_network

@@ -15,8 +15,8 @@ import numpy as np
 from neurosim import seeds
 from neurosim.backends import get_backend
 from neurosim.config import dump_config
-from neurosim.engine.inputs import PoissonSource, SpikeGeneratorSource, StepCurrent, merge_events
-from neurosim.engine.metadata import run_metadata
+from neurosim.driver.inputs import PoissonSource, SpikeGeneratorSource, StepCurrent, merge_events
+from neurosim.driver.metadata import run_metadata
 from neurosim.errors import ConfigError
 from neurosim.network.parameters import propagator_table
 from neurosim.units import to_steps
