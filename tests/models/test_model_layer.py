@@ -191,3 +191,17 @@ def test_unknown_model_names_the_known_ones():
               n: {size: 2, model: lifx}
         """)
     assert dataclasses.is_dataclass(registry.get_model("alif"))
+
+
+@pytest.mark.parametrize("dist, mean, std", [
+    ("{dist: uniform, low: 10 ms, high: 30 ms}", 20e-3, 20e-3 / np.sqrt(12)),
+    ("{dist: normal, mean: 20 ms, std: 3 ms, clip: [1 ms, 100 ms]}", 20e-3, 3e-3),
+])
+def test_per_neuron_draws_follow_their_distribution(dist, mean, std):
+    from neurosim.network import build_network
+    cfg = config(HETERO.replace("{dist: uniform, low: 5 ms, high: 40 ms}", dist)
+                 .replace("size: 40", "size: 4000"))
+    tau = np.asarray(build_network(cfg).groups.values[0]["tau_m"])
+    assert tau.size == 4000  # one group per neuron: every draw distinct
+    assert abs(tau.mean() - mean) < 4 * std / np.sqrt(tau.size)
+    assert abs(tau.std() - std) < 0.05 * std

@@ -87,3 +87,40 @@ def test_lif_cond_exp_step_relaxes_exactly_to_the_momentary_equilibrium():
         np.testing.assert_allclose(tv.numpy(), v, rtol=1e-13)
         np.testing.assert_array_equal(tu.numpy(), until)
 
+
+
+class FastSigmoid(torch.autograd.Function):
+    """Heaviside forward, fast-sigmoid derivative backward (Zenke & Ganguli 2018)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return (x >= 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + 100 * x.abs()) ** 2
+
+
+@pytest.mark.parametrize("name", ["lif_exp", "lif_cond_exp", "alif", "lif_discrete"])
+def test_every_torch_step_is_differentiable_with_a_surrogate(name):
+    from neurosim.models import get_model
+    model = get_model(name)
+    defaults = {k: np.array([v]) for k, v in model.params().model_dump().items()}  # one group
+    table = model.discretise(defaults, 1e-4, np.zeros(1))[0]
+    resume = int(np.asarray(model.refractory_steps(defaults, 1e-4)).ravel()[0]) + 1
+    par = tuple(t64(np.full(N, c)) for c in table) + (torch.full((N,), resume),)
+    rest = float(np.asarray(model.resting_potential(defaults)).ravel()[0])
+    threshold = float(defaults.get("V_th", defaults.get("threshold"))[0])
+    v0 = t64(np.linspace(rest, threshold + 0.2 * abs(threshold - rest), N)).requires_grad_()
+    rows = tuple(t64(np.full(N, 1e-9 if name != "lif_discrete" else 0.1))
+                 for _ in range(model.state_rows))
+    until = torch.zeros(N, dtype=torch.int64)
+    v, total = v0, 0
+    for step in range(5):
+        spikes, v, rows, until = step_of(name)(v, rows, until, step, par, FastSigmoid.apply)
+        total = total + spikes.sum() + v.sum()
+    assert spikes.dtype == torch.float64
+    total.backward()
+    assert torch.isfinite(v0.grad).all() and v0.grad.abs().sum() > 0
