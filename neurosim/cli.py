@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from neurosim.errors import NeurosimError
+from neurosim.errors import DataError, NeurosimError
 
 EXIT_USER_ERROR = 2
 
@@ -158,12 +158,12 @@ def _energy_text(reports) -> str:
 
 
 def _run_task(cfg, args) -> int:
-    """Configs with a ``task`` key (see neurosim.config.loader.TASK_SCHEMAS)."""
+    """Configs with a ``task`` key (the table of neurosim.tasks)."""
     _collect_garbage_again()  # tasks run for minutes to hours
-    from neurosim.reservoir.task import run_task
+    from neurosim.tasks import TASKS, resolve
 
-    summary = run_task(cfg, output=args.output, threads=args.threads, quiet=args.quiet,
-                       plot=not args.no_plot)
+    summary = resolve(TASKS[cfg.task].run)(cfg, output=args.output, threads=args.threads,
+                                           quiet=args.quiet, plot=not args.no_plot)
     if not args.quiet:
         print(summary)
     return 0
@@ -200,16 +200,17 @@ def _plot(args) -> int:
 
 def _energy(args) -> int:
     from neurosim.energy import plot_comparison, resolve_profiles
-    from neurosim.io import load
-
-    from neurosim.reservoir.results import is_lsm_result
+    from neurosim.io import load, result_format
+    from neurosim.tasks import resolve, task_of_format
 
     profiles = resolve_profiles(args.hardware)
-    if is_lsm_result(args.result):  # dispatch on the file's format attribute
-        from neurosim.reservoir.energy import lsm_energy_text
-        from neurosim.reservoir.results import load_activity
-
-        reports, text = lsm_energy_text(load_activity(args.result), profiles)
+    task = task_of_format(result_format(args.result))  # a task's file, or a network run's
+    if task is not None:
+        name, entry = task
+        if entry.energy is None:
+            raise DataError(f"{args.result}: a {name} result has no energy report "
+                            "(its summary prices the run)")
+        reports, text = resolve(entry.energy)(args.result, profiles)
         print(text)
     else:
         reports = _energy_reports(load(args.result), profiles, samples=args.samples)

@@ -14,7 +14,6 @@ store, and loading it gives back an equal :class:`RunConfig`.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -27,6 +26,7 @@ from pydantic import ValidationError
 from neurosim.config.base import error_reason
 from neurosim.config.run import RunConfig
 from neurosim.errors import ConfigError
+from neurosim.tasks import TASKS, resolve
 
 if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
     from importlib.resources.abc import Traversable
@@ -174,31 +174,22 @@ def format_validation_error(err: ValidationError, label: str) -> str:
     return f"invalid config {label} ({count}):\n  " + "\n  ".join(lines)
 
 
-#: Config kinds other than a plain simulation run, by their top-level ``task``
-#: key: (module, class), imported when a config asks for them (building their
-#: pydantic models costs a plain run's start-up ~0.05 s).
-TASK_SCHEMAS: dict[str, tuple[str, str]] = {
-    "lsm_classification": ("neurosim.config.lsm", "LSMConfig"),
-    "rram_lsm": ("neurosim.config.rram_lsm", "RRAMLSMConfig"),
-}
-
-
 def schema_for(raw: Mapping[str, Any], label: str = "'run'") -> type:
     """The schema a raw mapping is validated with: :class:`RunConfig`, or its task's."""
     task = raw.get("task")
     if task is None:
         return RunConfig
-    if not isinstance(task, str) or task not in TASK_SCHEMAS:
+    if not isinstance(task, str) or task not in TASKS:
         raise ConfigError(f"invalid config {label} (1 problem):\n  task: unknown task {task!r} "
-                          f"(known: {', '.join(TASK_SCHEMAS)})")
-    module, name = TASK_SCHEMAS[task]
-    return getattr(importlib.import_module(module), name)
+                          f"(known: {', '.join(TASKS)})")
+    # Imported only when asked for: building its pydantic models costs ~0.05 s.
+    return resolve(TASKS[task].schema)
 
 
 def validate_config(raw: Mapping[str, Any], label: str = "'run'") -> RunConfig | LSMConfig:
     """Validate a raw mapping; any problem becomes one :class:`ConfigError`.
 
-    A top-level ``task`` key selects another config kind (:data:`TASK_SCHEMAS`).
+    A top-level ``task`` key selects another config kind (:data:`neurosim.tasks.TASKS`).
     """
     try:
         return schema_for(raw, label).model_validate(raw)
@@ -243,7 +234,7 @@ def load_config(source: str | os.PathLike[str],
     -------
     RunConfig or LSMConfig
         The validated configuration (a top-level ``task`` key selects the
-        kind, see :data:`TASK_SCHEMAS`); ``name`` defaults to the file stem.
+        kind, see :data:`neurosim.tasks.TASKS`); ``name`` defaults to the file stem.
 
     Raises
     ------

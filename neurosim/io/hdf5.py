@@ -157,6 +157,16 @@ def save(result: Result, path: str | os.PathLike) -> Path:
     return final
 
 
+def result_format(path: str | os.PathLike) -> str | None:
+    """The ``format`` attribute of a result file of any kind (None if unreadable or absent)."""
+    try:
+        with h5py.File(path, "r") as f:
+            fmt = f.attrs.get("format")
+    except OSError:
+        return None
+    return None if fmt is None else str(fmt)
+
+
 def load(path: str | os.PathLike) -> Result:
     """Read a result file written by :func:`save`.
 

@@ -225,3 +225,10 @@ def lsm_energy_text(activity: LSMActivity, profiles: list[Profile],
     head = (f"energy per sample over {c.samples:,} {_BASIS_TEXT[c.basis]}, "
             f"{c.steps} steps of {pretty_quantity(c.dt, 's')} each")
     return reports, "\n\n".join([head, *(r.format() for r in reports), compare_table(reports)])
+
+
+def lsm_file_energy(path, profiles: list[Profile]) -> tuple[list[EnergyReport], str]:
+    """``neurosim energy`` of a saved LSM result (its task's ``energy`` entry)."""
+    from neurosim.reservoir.results import load_activity
+
+    return lsm_energy_text(load_activity(path), profiles)

@@ -81,15 +81,6 @@ def save_lsm(result: LSMResult, path: str | os.PathLike) -> Path:
     return final
 
 
-def is_lsm_result(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is an HDF5 file of this format (False if unreadable)."""
-    try:
-        with h5py.File(path, "r") as f:
-            return f.attrs.get("format") == FORMAT
-    except OSError:
-        return False
-
-
 def load_activity(path: str | os.PathLike) -> LSMActivity:
     """The counters, synapses and recorded spikes of a saved run."""
     try:

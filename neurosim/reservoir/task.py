@@ -15,9 +15,6 @@ from neurosim.reservoir.results import save_lsm
 def run_task(cfg: LSMConfig, *, output: str | None, threads: int | None, quiet: bool,
              plot: bool) -> str:
     """Run, save, plot; returns the summary text."""
-    if cfg.task == "rram_lsm":
-        from neurosim.reservoir.rram_lsm_run import run_task as run_rram_lsm_task
-        return run_rram_lsm_task(cfg, output=output, threads=threads, quiet=quiet, plot=plot)
     out = Path(output) if output else Path(cfg.output.dir) / f"{cfg.name}.h5"
     check_writable(out)
     profiles = []
