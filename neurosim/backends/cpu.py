@@ -134,7 +134,7 @@ class CpuBackend(Backend):
 
     def _run_kernel(self, args: tuple) -> int:
         """Run the compiled step loop on ``args`` (those of ``run_serial``, :func:`kernels.step_loops`)."""
-        run_serial, run_parallel = kernels.step_loops(self.models)
+        run_serial, run_parallel = kernels.step_loops(self.models, self.network.plasticity is not None)
         if self.parts > 1:
             return run_parallel(*args, self.part_bounds, self.cuts)
         return run_serial(*args)

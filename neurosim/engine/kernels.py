@@ -274,13 +274,11 @@ def finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
 
 @njit(cache=True, inline="always")
 def _plasticity(m, row, hist, hist_len, weights, state, fixed):
-    """The plasticity of step ``m`` (:mod:`neurosim.models.stdp`), if any synapse is plastic.
+    """The plasticity of step ``m`` (:mod:`neurosim.models.stdp`).
 
     ``state`` is ``(rules, a_minus, trace_pre, trace_post, astrocyte,
     astrocyte_trace)``; ``fixed`` is :meth:`Plasticity.kernel_args`.
     """
-    if fixed[0].size == 0:
-        return
     rules, a_minus, trace_pre, trace_post, astrocyte, astrocyte_trace = state
     (position, pre, post, rule, by_pre_ptr, by_pre, by_post_ptr, by_post, factor, astrocytes,
      astrocyte_sign, modulator, population_of) = fixed
@@ -291,26 +289,28 @@ def _plasticity(m, row, hist, hist_len, weights, state, fixed):
 
 
 @functools.cache
-def step_loops(models: int):
+def step_loops(models: int, plastic: bool = False):
     """``(run_serial, run_parallel)``: the step loops compiled for the models
-    in the bit mask ``models`` (:func:`model_mask`).
+    in the bit mask ``models`` (:func:`model_mask`), with plasticity or not.
 
-    ``models`` is a constant of these closures, so only those models' kernels
-    are inlined (:func:`_dispatcher`); numba's cache keys the closures by it.
+    Both are constants of these closures, so only those models' kernels are
+    inlined (:func:`_dispatcher`) and a fixed network's loop has no
+    plasticity step (its per-step test cost CUBA 4k ~10 %); numba's cache
+    keys the closures by them.
     """
 
     @njit(cache=True)
     def run_serial(step0, n_steps, v, syn, groups,
                    indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                    spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
-                   trace_idx, trace_every, trace_buf, trace_n, plastic_state, plastic):
+                   trace_idx, trace_every, trace_buf, trace_n, plastic_state, plastic_args):
         """Advance ``n_steps`` on one thread; returns the steps done.
 
         Returns early (fewer steps) when the spike recording buffer might
         overflow in the next step, so the caller can grow it and call again.
         ``groups`` is ``(bounds, model codes, propagator rows, refractory steps,
         populations)`` of the parameter groups; ``plastic_state`` and
-        ``plastic`` those of :func:`_plasticity` (empty: no plasticity).
+        ``plastic_args`` those of :func:`_plasticity` (not read without plasticity).
         """
         syn_flat = syn.reshape(-1)
         cuts = np.empty((0, 0), dtype=np.int32)
@@ -328,7 +328,9 @@ def step_loops(models: int):
             finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
                         spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
                         trace_buf, trace_n, v, syn)
-            _plasticity(m, step % hist.shape[0], hist, hist_len, weights, plastic_state, plastic)
+            if plastic:
+                _plasticity(m, step % hist.shape[0], hist, hist_len, weights, plastic_state,
+                            plastic_args)
         set_fp_mode(caller_mode)
         return n_steps
 
@@ -337,7 +339,7 @@ def step_loops(models: int):
     def run_parallel(step0, n_steps, v, syn, groups,
                      indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                      spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
-                     trace_idx, trace_every, trace_buf, trace_n, plastic_state, plastic,
+                     trace_idx, trace_every, trace_buf, trace_n, plastic_state, plastic_args,
                      part_bounds, cuts):
         """As :func:`run_serial`, with neurons split into ``part_bounds`` parts.
 
@@ -383,8 +385,8 @@ def step_loops(models: int):
             finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                         rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                         trace_n, v, syn)
-            # One thread, between steps: the same order as run_serial.
-            _plasticity(m, row, hist, hist_len, weights, plastic_state, plastic)
+            if plastic:  # one thread, between steps: the same order as run_serial
+                _plasticity(m, row, hist, hist_len, weights, plastic_state, plastic_args)
         return n_steps
 
     return run_serial, run_parallel
