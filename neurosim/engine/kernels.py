@@ -122,7 +122,7 @@ _advance_group = _dispatcher(
                for m in spiking_models())])
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _advance_range(lo, hi, models, group_bounds, group_code, group_par, group_ref, group_pop, v,
                    syn, out, row, n, counts, count_row):
     """Advance neurons ``lo:hi`` by one step; append spikes to ``out[row, n:]``;
@@ -153,7 +153,7 @@ def _lower_bound(targets, lo, hi, value):
     return lo
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _scatter_add(syn_flat, targets, weights, a, b):
     for j in range(np.uint64(a), np.uint64(b)):
         syn_flat[np.uint64(targets[j])] += weights[j]
@@ -183,7 +183,7 @@ def row_cuts(indptr, targets, part_bounds, n_neurons):
     return cuts
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin, n_slots, syn_flat,
                    part, n_parts, cuts):
     """Deliver due spikes into part ``part`` of ``n_parts``; return the events.
@@ -227,7 +227,7 @@ def _deliver_range(step, hist, hist_len, indptr, targets, weights, dmin, n_slots
     return events
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def begin_step(m, step0, models, v, syn, groups, hist, ext_ptr, pop_counts, rec_on, rec_step,
                rec_n):
     """Step ``step0 + m`` on one thread up to delivery: advance every neuron,
@@ -245,7 +245,7 @@ def begin_step(m, step0, models, v, syn, groups, hist, ext_ptr, pop_counts, rec_
                           (step0 + m) % hist.shape[0], 0, pop_counts, m)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
                  rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every, trace_buf,
                  trace_n, v, syn):
@@ -272,7 +272,7 @@ def finish_step(m, step, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count,
         trace_n[0] = t + 1
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _plasticity(m, row, hist, hist_len, weights, state, fixed):
     """The plasticity of step ``m`` (:mod:`neurosim.models.stdp`).
 

@@ -23,19 +23,19 @@ _HELD_2 = np.float32(-HELD - 2)     # at or below: still held in the next step
 _ONE = np.float32(1)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def spiked_code(ref_steps):
     """What a neuron that spikes stores in ``v``: held for ``ref_steps`` steps."""
     return _HELD - np.float32(ref_steps)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def start(x, v_reset):
     """The membrane a step integrates from: ``V_reset`` for an encoded neuron."""
     return v_reset if x <= _HELD else x
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def threshold(x, v_new, v_th, v_reset, code):
     """Threshold, reset and the held count of one neuron: ``(stored v, spiked)``.
 
@@ -48,7 +48,7 @@ def threshold(x, v_new, v_th, v_reset, code):
     return ((x + _ONE) if x <= _HELD_2 else v_reset) if held else v_new, spiked
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def spike_marks(v, x):
     """The array in which the clamped models mark a spike: ``v`` itself."""
     return v

@@ -10,7 +10,7 @@ from neurosim.models import held
 HELD_IN_V = True
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def update_block(a, b, v, x, par, ref_steps, out, row, n):
     """As :func:`neurosim.models.lif_exp.numba_kernels.update_block`, with the
     adaptation ``b`` in ``x`` row 2: it decays, sets the step's threshold

@@ -10,7 +10,7 @@ from neurosim.models import held
 HELD_IN_V = True
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def update_block(a, b, v, x, par, ref_steps, out, row, n):
     """As :func:`neurosim.models.lif_exp.numba_kernels.update_block`, with
     conductances in ``x`` rows 0 and 1: with them frozen over the step the

@@ -14,7 +14,7 @@ from numba import njit
 HELD_IN_V = False
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def update_block(a, b, v, x, par, ref_steps, out, row, n):
     """One step of neurons ``a:b`` (the model's equations); True if any spiked.
 
@@ -43,13 +43,13 @@ def update_block(a, b, v, x, par, ref_steps, out, row, n):
     return any_spiked
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def spike_marks(v, x):
     """The array that marks this step's spikes: the count row."""
     return x[2]
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def spike_mark(ref_steps):
     """What a neuron that spiked in this step holds in its count row."""
     return float(ref_steps + 1)

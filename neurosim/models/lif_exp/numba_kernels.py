@@ -11,7 +11,7 @@ from neurosim.models import held
 HELD_IN_V = True
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def update_block(a, b, v, x, par, ref_steps, out, row, n):
     """One exact step of neurons ``a:b``; True if any spiked (marked as ``spike_mark``).
 
