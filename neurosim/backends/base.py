@@ -30,10 +30,11 @@ class ChunkOutput:
     astrocytes: np.ndarray | None = None
 
 
-#: Keys of :meth:`Backend.state` that mean the same on every backend (the
-#: last five only with plastic projections); the rest is each backend's layout.
-SHARED_STATE = ("v", "syn", "refractory", "weights", "a_minus", "trace_pre", "trace_post",
-                "astrocyte")
+#: The changing arrays of the plasticity rules in a state (neurosim.network.plasticity).
+PLASTIC_STATE = ("a_minus", "trace_pre", "trace_post", "astrocyte")
+#: Keys of :meth:`Backend.state` that mean the same on every backend (weights and
+#: PLASTIC_STATE only with plastic projections); the rest is each backend's layout.
+SHARED_STATE = ("v", "syn", "refractory", "weights") + PLASTIC_STATE
 
 
 class Backend(ABC):

@@ -6,7 +6,7 @@ import numba
 import numpy as np
 
 from neurosim.backends import register
-from neurosim.backends.base import Backend, ChunkOutput
+from neurosim.backends.base import PLASTIC_STATE, Backend, ChunkOutput
 from neurosim.engine import kernels
 from neurosim.errors import ConfigError
 from neurosim.models import held, implementation
@@ -16,8 +16,6 @@ from neurosim.network.plasticity import initial_state, no_plasticity_args
 # Below this many neurons a step costs about as much as waking a second
 # thread, so extra threads would only slow the run down.
 _MIN_NEURONS_PER_THREAD = 20_000
-#: The changing arrays of the plasticity rules, in a state (neurosim.network.plasticity).
-_PLASTIC_STATE = ("a_minus", "trace_pre", "trace_post", "astrocyte")
 
 
 @register("cpu")
@@ -113,10 +111,10 @@ class CpuBackend(Backend):
                     self._weights, net.dmin, net.n_slots, self.hist, self.hist_len,
                     ext_ptr[done:], ext_idx, self._spike_count, pop_counts[done:], self._events,
                     record_spikes, rec_step, rec_idx, rec_n, trace_idx, trace_every, traces,
-                    trace_n, (plastic["rules"], plastic["a_minus"], plastic["trace_pre"],
-                              plastic["trace_post"], plastic["astrocyte"], astrocytes[done:]),
-                    self._plastic_args)
-            steps = self._run_kernel(args)
+                    trace_n)
+            rules = (plastic["rules"], plastic["a_minus"], plastic["trace_pre"],
+                     plastic["trace_post"], plastic["astrocyte"], astrocytes[done:])
+            steps = self._run_kernel(args, (rules, self._plastic_args))
             rec_steps.append(rec_step[: rec_n[0]].copy())
             rec_neurons.append(rec_idx[: rec_n[0]].copy())
             done += steps
@@ -132,12 +130,13 @@ class CpuBackend(Backend):
             astrocytes=astrocytes,
         )
 
-    def _run_kernel(self, args: tuple) -> int:
-        """Run the compiled step loop on ``args`` (those of ``run_serial``, :func:`kernels.step_loops`)."""
+    def _run_kernel(self, args: tuple, plastic: tuple) -> int:
+        """Run the compiled step loop (:func:`kernels.step_loops`) on ``args``, the
+        arguments shared by every numba step loop, and ``plastic``, its plasticity's."""
         run_serial, run_parallel = kernels.step_loops(self.models, self.network.plasticity is not None)
         if self.parts > 1:
-            return run_parallel(*args, self.part_bounds, self.cuts)
-        return run_serial(*args)
+            return run_parallel(*args, *plastic, self.part_bounds, self.cuts)
+        return run_serial(*args, *plastic)
 
     def _recording_buffers(self, record: bool, n_external: int):
         if not record:
@@ -180,7 +179,7 @@ class CpuBackend(Backend):
                  "spike_count": self._spike_count.copy(), "events": self._events.copy()}
         if self.network.plasticity is not None:
             state["weights"] = self._weights.copy()
-            state.update((k, self._plastic[k].copy()) for k in _PLASTIC_STATE)
+            state.update((k, self._plastic[k].copy()) for k in PLASTIC_STATE)
         return state
 
     def restore(self, state: dict[str, np.ndarray]) -> None:
@@ -197,7 +196,7 @@ class CpuBackend(Backend):
         self._events[:] = state["events"]
         if self.network.plasticity is not None:
             self._weights[:] = state["weights"]
-            for key in _PLASTIC_STATE:
+            for key in PLASTIC_STATE:
                 self._plastic[key][:] = state[key]
 
     def weights(self) -> np.ndarray:

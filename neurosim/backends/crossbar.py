@@ -261,7 +261,7 @@ class CrossbarBackend(CpuBackend):
             largest = max(largest, size)
         check_fits(kept * itemsize + largest * 8 * 8, "the crossbar tiles (dense, every cell stored)")
 
-    def _run_kernel(self, args: tuple) -> int:
+    def _run_kernel(self, args: tuple, plastic: tuple) -> int:
         per = self.periphery
         rows_buf = np.zeros(self.hist.shape[1], dtype=np.int64)
         dtype = self.network.dtype  # noise and ADC arithmetic in the cells' type
@@ -270,8 +270,8 @@ class CrossbarBackend(CpuBackend):
         rows, cols = self.settings.tile_rows, self.settings.tile_cols
         pool = noise_pool().astype(dtype) if per.read_std > 0 else np.zeros(cols, dtype)
         noise_std = per.column_std(np.arange(rows + 1)).astype(dtype)
-        plasticity = 2  # run_serial's last arguments, empty here (no plastic projections)
-        return crossbar_loop(self.models)(*args[:-plasticity], self.mats, self.cells, rows, cols, self.gain, self.present,
+        # plastic is unused: plastic projections are refused here.
+        return crossbar_loop(self.models)(*args, self.mats, self.cells, rows, cols, self.gain, self.present,
                             self.row_synapses, rows_buf, self._acc, pool, noise_std, self._key,
                             real(inv), real(per.adc_step), real(per.adc_half), self.counts)
 

@@ -31,15 +31,13 @@ import torch
 
 from neurosim.backends import register
 from neurosim.backends import torch_kernels as tk
-from neurosim.backends.base import HARDWARE_COUNTERS, Backend, ChunkOutput
+from neurosim.backends.base import HARDWARE_COUNTERS, PLASTIC_STATE, Backend, ChunkOutput
 from neurosim.errors import ConfigError
 from neurosim.models import implementation
 from neurosim.models.stdp import torch_kernels as stdp_torch
 from neurosim.network.parameters import refractory_steps
 from neurosim.network.plasticity import initial_state
 
-#: The changing arrays of the plasticity rules, in a state (neurosim.network.plasticity).
-_PLASTIC_STATE = ("a_minus", "trace_pre", "trace_post", "astrocyte")
 
 #: Per device, the smallest fraction of the occupied (pre, post, receptor,
 #: delay) blocks that must hold a synapse for the dense path.  On the CPU a
@@ -301,7 +299,7 @@ class TorchBackend(Backend):
                  "events": np.array([int(self._dense_events), self._sparse_events])}
         if self.network.plasticity is not None:
             state["weights"] = self.weights()
-            state.update((k, self._plastic[k].cpu().numpy()) for k in _PLASTIC_STATE)
+            state.update((k, self._plastic[k].cpu().numpy()) for k in PLASTIC_STATE)
         return state
 
     def restore(self, state: dict[str, np.ndarray]) -> None:
@@ -322,7 +320,7 @@ class TorchBackend(Backend):
         self._sparse_events = int(state["events"][1])
         if self.network.plasticity is not None:
             put(self.synapse_weights, state["weights"])
-            for key in _PLASTIC_STATE:
+            for key in PLASTIC_STATE:
                 put(self._plastic[key], state[key])
 
     def weights(self) -> np.ndarray:
