@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a config without running it")
     _add_config_args(val)
 
-    plot = sub.add_parser("plot", help="raster + rate PNG of a result file")
+    plot = sub.add_parser("plot", help="PNG of a result file (a network run's raster + rate, "
+                                       "an LSM run's readout and branching factors)")
     plot.add_argument("result", help="an HDF5 result written by 'neurosim run'")
     plot.add_argument("--output", "-o", help="PNG path (default: next to the result)")
 
@@ -74,26 +75,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _summary(result, path: Path, plot_path: Path | None, wall_s: float) -> str:
-    meta = result.metadata
-    lines = [
-        f"{meta['n_neurons']:,} neurons, {meta['n_synapses']:,} synapses, "
-        f"{result.duration:g} s simulated (dt {result.dt * 1e3:g} ms, seed {result.seed}, "
-        f"{meta['backend']}, {meta['precision']}, {meta['threads']} thread(s))",
-    ]
-    for name, info in result.populations.items():
-        counters = result.counters["populations"][name]
-        lines.append(f"  {name:<12} {info['size']:>9,} {info['model']:<16} "
-                     f"{counters['spikes']:>11,} spikes  {result.mean_rate(name):8.3f} Hz")
-    lines.append(f"build {meta['build_s']:.3f} s, simulate {meta['sim_s']:.3f} s "
-                 f"({result.duration / max(meta['sim_s'], 1e-12):.1f}x real time), "
-                 f"wall {wall_s:.2f} s")
-    lines.append(f"result: {path}")
-    if plot_path is not None:
-        lines.append(f"plot:   {plot_path}")
-    return "\n".join(lines)
-
-
 def _run(args) -> int:
     from neurosim.plotting_worker import PlotWorker
 
@@ -105,116 +86,67 @@ def _run(args) -> int:
 
 
 def _run_config(args, plotter, t0: float) -> int:
-    from neurosim.backends import check_backend
+    """Every config, whatever its task (:data:`neurosim.tasks.TASKS`)."""
     from neurosim.config import load_config
-    from neurosim.driver.simulation import Simulation
-    from neurosim.driver.startup import load_numba_registries_without_blas_probe
-    from neurosim.io import check_writable, save
-    from neurosim.network import build_network
+    from neurosim.tasks import RunContext, resolve, task_of_config
 
     cfg = load_config(args.config, overrides=args.overrides)
-    task = getattr(cfg, "task", None) is not None
-    if plotter is not None and (task or not cfg.output.plots):
-        plotter.close()  # tasks draw their own figures
+    _, task = task_of_config(cfg)
+    if plotter is not None and not (task.takes_context and cfg.output.plots):
+        plotter.close()  # the task draws its own figures, or none is wanted
         plotter = None
-    if task:
-        return _run_task(cfg, args)
-    out = Path(args.output) if args.output else Path(cfg.output.dir) / f"{cfg.name}.h5"
-    check_writable(out)
-    check_backend(cfg)
-    profiles = []
-    if cfg.energy is not None:  # resolve the profiles before any work starts
-        from neurosim.energy import resolve_profiles
-
-        profiles = resolve_profiles(cfg.energy.hardware)
-    load_numba_registries_without_blas_probe()  # ~0.25 s of start-up (see there)
-    network = build_network(cfg)
-    sim = Simulation(network, cfg, threads=args.threads)
-    _collect_garbage_again()
-    result = sim.run(progress=not args.quiet)
-    reports = _energy_reports(result, profiles)
-    result.energy = {r.profile: r.to_dict() for r in reports}
-    path = save(result, out)
-    plot_path = plotter.plot(result, path.with_suffix(".png")) if plotter is not None else None
-    if not args.quiet:
-        print(_summary(result, path, plot_path, time.perf_counter() - t0))
-        if reports:
-            print(_energy_text(reports))
-    return 0
-
-
-def _energy_reports(result, profiles, samples: int = 1):
-    if not profiles:  # most runs: spare the import of neurosim.energy (and matplotlib)
-        return []
-    from neurosim.energy import estimate_result
-
-    return [estimate_result(result, profile, samples=samples) for profile in profiles]
-
-
-def _energy_text(reports) -> str:
-    from neurosim.energy import compare_table
-
-    return "\n\n".join([*(r.format() for r in reports), compare_table(reports)])
-
-
-def _run_task(cfg, args) -> int:
-    """Configs with a ``task`` key (the table of neurosim.tasks)."""
-    _collect_garbage_again()  # tasks run for minutes to hours
-    from neurosim.tasks import TASKS, resolve
-
-    summary = resolve(TASKS[cfg.task].run)(cfg, output=args.output, threads=args.threads,
-                                           quiet=args.quiet, plot=not args.no_plot)
+    if task.takes_context:  # it ends start-up itself, once its set-up is done
+        extra = {"context": RunContext(t0, plotter, _collect_garbage_again)}
+    else:  # tasks run for minutes to hours
+        _collect_garbage_again()
+        extra = {}
+    summary = resolve(task.run)(cfg, output=args.output, threads=args.threads,
+                                quiet=args.quiet, plot=not args.no_plot, **extra)
     if not args.quiet:
         print(summary)
     return 0
 
 
 def _validate(args) -> int:
-    from neurosim.backends import check_backend
     from neurosim.config import load_config
+    from neurosim.tasks import resolve, task_of_config
 
     cfg = load_config(args.config, overrides=args.overrides)
-    if cfg.energy is not None:
+    name, task = task_of_config(cfg)
+    if "energy" in type(cfg).model_fields and cfg.energy is not None:
         from neurosim.energy import resolve_profiles
 
         resolve_profiles(cfg.energy.hardware)  # unknown or invalid profiles fail here
-    if getattr(cfg, "task", None) is not None:
-        print(f"{cfg.name}: valid ({cfg.task})")
-        return 0
-    check_backend(cfg)
-    sizes = ", ".join(f"{n} {cfg.population_size(n)}" for n in cfg.populations)
-    print(f"{cfg.name}: valid ({len(cfg.populations)} populations: {sizes}; "
-          f"{len(cfg.projections)} projections)")
+    text = resolve(task.describe)(cfg) if task.describe is not None else name
+    print(f"{cfg.name}: valid ({text})")
     return 0
 
 
 def _plot(args) -> int:
-    from neurosim.io import load
-    from neurosim.plotting import plot_result
+    from neurosim.io import result_task
+    from neurosim.tasks import resolve
 
-    result = load(args.result)
+    name, task = result_task(args.result)
+    if task.plot is None:
+        raise DataError(f"{args.result}: a {name} result has no plot "
+                        "(its summary holds the numbers)")
     out = Path(args.output) if args.output else Path(args.result).with_suffix(".png")
-    print(plot_result(result, out))
+    print(resolve(task.plot)(args.result, out))
     return 0
 
 
 def _energy(args) -> int:
     from neurosim.energy import plot_comparison, resolve_profiles
-    from neurosim.io import load, result_format
-    from neurosim.tasks import resolve, task_of_format
+    from neurosim.io import result_task
+    from neurosim.tasks import resolve
 
     profiles = resolve_profiles(args.hardware)
-    task = task_of_format(result_format(args.result))  # a task's file, or a network run's
-    if task is not None:
-        name, entry = task
-        if entry.energy is None:
-            raise DataError(f"{args.result}: a {name} result has no energy report "
-                            "(its summary prices the run)")
-        reports, text = resolve(entry.energy)(args.result, profiles)
-        print(text)
-    else:
-        reports = _energy_reports(load(args.result), profiles, samples=args.samples)
-        print(_energy_text(reports))
+    name, task = result_task(args.result)
+    if task.energy is None:
+        raise DataError(f"{args.result}: a {name} result has no energy report "
+                        "(its run counts no work to price)")
+    reports, text = resolve(task.energy)(args.result, profiles, samples=args.samples)
+    print(text)
     if not args.no_plot:
         src = Path(args.result)
         out = Path(args.plot) if args.plot else src.with_name(f"{src.stem}_energy.png")

@@ -23,6 +23,10 @@ import numpy as np
 HARDWARE_COUNTERS = ("crossbar_reads", "activated_rows", "adc_conversions", "dac_conversions",
                      "digital_accumulations", "bytes_moved", "multiply_accumulates")
 
+#: The keys of :attr:`Result.metadata` that are seconds of a phase of the run
+#: (result files keep them as the ``timing.`` section, the rest as ``meta.``).
+TIMING_KEYS = ("build_s", "sim_s", "wall_s")
+
 
 @dataclass
 class SpikeRecord:
@@ -78,7 +82,8 @@ class Result:
         projection (see :data:`HARDWARE_COUNTERS`).
     metadata:
         Backend, precision, threads, versions, machine and timing
-        (``build_s``, ``sim_s``, ``wall_s``) as flat str/number values.
+        (:data:`TIMING_KEYS`: ``build_s``, ``sim_s``, ``wall_s``) as flat
+        str/number values.
     energy:
         ``profile -> {key: number or str}``: hardware energy estimates
         (:meth:`neurosim.energy.EnergyReport.to_dict`), if any were made.

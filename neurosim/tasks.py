@@ -1,47 +1,108 @@
-"""The one table of config kinds (tasks): what each validates with, runs, saves and prices.
+"""The one table of tasks: what each config kind validates with, runs, saves, loads and prices.
 
-A config with a top-level ``task`` key is one of these; a config without it is
-a network run (:class:`neurosim.config.run.RunConfig`, run by
-:mod:`neurosim.driver`, saved by :mod:`neurosim.io`).  Adding a task
-(training, sweeps, the hybrid experiment) is one entry here and its own
-modules.  Entries name their code as ``"module:attribute"`` and are imported
-only when a config asks for them: this module imports nothing of neurosim,
-so the config layer can read it.
+Every config belongs to one task.  A top-level ``task`` key names it; a
+config without one is a network run (:data:`DEFAULT_TASK`: populations and
+projections, :class:`neurosim.config.run.RunConfig`).  ``neurosim run``,
+``validate``, ``plot`` and ``energy``, :func:`neurosim.io.save` and
+:func:`neurosim.io.load` all find their task here, and nowhere else; adding
+one (training, sweeps, the hybrid experiment) is one entry and its own
+modules.
 
-Every result file of every kind carries ``format`` and ``format_version``
-attributes at its root; ``result_format`` says which a task writes.
+Entries name their code as ``"module:attribute"`` and are imported only when
+a config or a file asks for them: this module imports nothing of neurosim,
+so every layer can read it.  Configs and results are matched to their entry
+by the ``module:qualname`` of their class, also without importing anything.
+
+Every result file carries the task's ``format`` and ``format_version`` at
+its root (the layout convention: :mod:`neurosim.io.hdf5`).
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The task of a config without a ``task`` key.
+DEFAULT_TASK = "network"
 
 
 @dataclass(frozen=True)
 class Task:
-    """One config kind."""
+    """One task: its config kind, its run, and its result files."""
 
     #: The pydantic model its configs validate with.
     schema: str
     #: ``run(cfg, *, output, threads, quiet, plot) -> summary text``: run, save, plot.
     run: str
-    #: The ``format`` attribute of the HDF5 files it writes.
+    #: The class of what ``run`` produces, ``save`` writes and ``read`` gives back.
+    result: str
+    #: The ``format`` attribute of its result files.
     result_format: str
-    #: ``energy(path, profiles) -> (reports, text)`` for ``neurosim energy``, or None.
+    #: The ``format_version`` it writes; every version from 1 up to it can be read.
+    result_version: int
+    #: ``save(result, path) -> Path``: write a result file atomically.
+    save: str
+    #: ``read(file: neurosim.io.hdf5.ResultFile) -> result``: the whole file back.
+    read: str
+    #: ``describe(cfg) -> str``: checks beyond the schema (backends ...) and the text of
+    #: ``neurosim validate`` ("valid (...)"); None: the task's name says it.
+    describe: str | None = None
+    #: ``energy(path, profiles, *, samples) -> (reports, text)`` for ``neurosim energy``,
+    #: or None (its result cannot be priced).
     energy: str | None = None
+    #: ``plot(path, out) -> Path``: the PNG of ``neurosim plot``, or None (no figure).
+    plot: str | None = None
+    #: True: ``run`` also takes ``context``, a :class:`RunContext` from the command line.
+    takes_context: bool = False
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What ``neurosim run`` hands a task whose entry ``takes_context``."""
+
+    #: ``time.perf_counter()`` when the command began (the summary's wall time).
+    started: float
+    #: A started :class:`~neurosim.plotting_worker.PlotWorker` to draw the PNG, or
+    #: None: no PNG (``--no-plot``, or ``output.plots: false``).
+    plotter: Any = None
+    #: To call once the run's set-up is over, before its long work starts.
+    startup_over: Callable[[], None] = field(default=lambda: None)
 
 
 TASKS: dict[str, Task] = {
+    # First: matching a config or a result to its entry imports nothing for the common case.
+    DEFAULT_TASK: Task(
+        schema="neurosim.config.run:RunConfig",
+        run="neurosim.network_task:run_task",
+        result="neurosim.result:Result",
+        result_format="neurosim-result",
+        result_version=2,
+        save="neurosim.io.network:save_network",
+        read="neurosim.io.network:read_network",
+        describe="neurosim.network_task:describe",
+        energy="neurosim.network_task:file_energy",
+        plot="neurosim.network_task:plot_file",
+        takes_context=True),
     "lsm_classification": Task(
         schema="neurosim.config.lsm:LSMConfig",
         run="neurosim.reservoir.task:run_task",
+        result="neurosim.reservoir.pipeline:LSMResult",
         result_format="neurosim-lsm-result",
-        energy="neurosim.reservoir.energy:lsm_file_energy"),
+        result_version=2,
+        save="neurosim.reservoir.results:save_lsm",
+        read="neurosim.reservoir.results:read_lsm",
+        energy="neurosim.reservoir.energy:lsm_file_energy",
+        plot="neurosim.reservoir.results:plot_file"),
     "rram_lsm": Task(
         schema="neurosim.config.rram_lsm:RRAMLSMConfig",
         run="neurosim.reservoir.rram_lsm_run:run_task",
-        result_format="neurosim-rram-lsm-result"),
+        result="neurosim.reservoir.rram_lsm_run:RRAMLSMResult",
+        result_format="neurosim-rram-lsm-result",
+        result_version=2,
+        save="neurosim.reservoir.rram_lsm_run:save_rram_lsm",
+        read="neurosim.reservoir.rram_lsm_run:read_rram_lsm"),
 }
 
 
@@ -51,7 +112,38 @@ def resolve(reference: str):
     return getattr(importlib.import_module(module), attribute)
 
 
-def task_of_format(result_format: str) -> tuple[str, Task] | None:
+def reference(cls: type) -> str:
+    """``"module:qualname"`` of a class, as the table names classes."""
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def task_of_format(result_format: str | None) -> tuple[str, Task] | None:
     """The task whose result files have this ``format`` attribute, if any."""
     return next(((name, task) for name, task in TASKS.items()
                  if task.result_format == result_format), None)
+
+
+def _task_of_class(obj: object, kind: str) -> tuple[str, Task] | None:
+    # The first entry naming the object's class or a base of it.
+    for cls in type(obj).__mro__:
+        ref = reference(cls)
+        for name, task in TASKS.items():
+            if getattr(task, kind) == ref:
+                return name, task
+    return None
+
+
+def task_of_config(cfg: object) -> tuple[str, Task]:
+    """The task a validated config belongs to (by its schema class)."""
+    found = _task_of_class(cfg, "schema")
+    if found is None:
+        raise TypeError(f"{type(cfg).__name__} is no task's config (tasks: {', '.join(TASKS)})")
+    return found
+
+
+def task_of_result(result: object) -> tuple[str, Task]:
+    """The task a result object belongs to (by its class)."""
+    found = _task_of_class(result, "result")
+    if found is None:
+        raise TypeError(f"{type(result).__name__} is no task's result (tasks: {', '.join(TASKS)})")
+    return found

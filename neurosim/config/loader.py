@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from neurosim.config.base import error_reason
 from neurosim.config.run import RunConfig
 from neurosim.errors import ConfigError
-from neurosim.tasks import TASKS, resolve
+from neurosim.tasks import DEFAULT_TASK, TASKS, resolve
 
 if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
     from importlib.resources.abc import Traversable
@@ -175,10 +175,11 @@ def format_validation_error(err: ValidationError, label: str) -> str:
 
 
 def schema_for(raw: Mapping[str, Any], label: str = "'run'") -> type:
-    """The schema a raw mapping is validated with: :class:`RunConfig`, or its task's."""
-    task = raw.get("task")
-    if task is None:
-        return RunConfig
+    """The schema a raw mapping is validated with: its task's (:data:`neurosim.tasks.TASKS`).
+
+    A mapping without a ``task`` key is a network run (:data:`~neurosim.tasks.DEFAULT_TASK`).
+    """
+    task = raw.get("task", DEFAULT_TASK)
     if not isinstance(task, str) or task not in TASKS:
         raise ConfigError(f"invalid config {label} (1 problem):\n  task: unknown task {task!r} "
                           f"(known: {', '.join(TASKS)})")
@@ -189,10 +190,15 @@ def schema_for(raw: Mapping[str, Any], label: str = "'run'") -> type:
 def validate_config(raw: Mapping[str, Any], label: str = "'run'") -> RunConfig | LSMConfig:
     """Validate a raw mapping; any problem becomes one :class:`ConfigError`.
 
-    A top-level ``task`` key selects another config kind (:data:`neurosim.tasks.TASKS`).
+    A top-level ``task`` key selects the config kind (:data:`neurosim.tasks.TASKS`); a
+    schema without a ``task`` field (the network run's) is named by leaving the key out,
+    or by its name (``task: network``), which is dropped before validation.
     """
+    schema = schema_for(raw, label)
+    if "task" in raw and "task" not in schema.model_fields:
+        raw = {key: value for key, value in raw.items() if key != "task"}
     try:
-        return schema_for(raw, label).model_validate(raw)
+        return schema.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, label)) from None
 

@@ -1,5 +1,12 @@
-"""Result files: :func:`save` a :class:`~neurosim.result.Result` to HDF5, :func:`load` it back."""
+"""Result files of every task: :func:`save` one, :func:`load` any back.
 
-from neurosim.io.hdf5 import check_writable, load, result_format, save
+The layout convention, the shared writer helper and the one loader are
+:mod:`neurosim.io.hdf5`; each task's own layout is its writer's (a network
+run's: :mod:`neurosim.io.network`).
+"""
 
-__all__ = ["check_writable", "load", "result_format", "save"]
+from neurosim.io.hdf5 import (check_writable, create_result, load, open_result, result_format,
+                              result_task, save)
+
+__all__ = ["check_writable", "create_result", "load", "open_result", "result_format",
+           "result_task", "save"]

@@ -1,28 +1,32 @@
-"""Write a :class:`~neurosim.result.Result` to HDF5 and read it back unchanged.
+"""Result files: one HDF5 layout convention for every task, one writer helper, one loader.
 
-File layout (``format = "neurosim-result"``, ``format_version = 1``)::
+Every result file, whatever task wrote it, starts the same way::
 
-    /                            attrs: format, format_version, seed, dt, duration,
-                                        rate_bin, config, meta.<key> ...
-    /populations/<name>          attrs: size, model
-    /spikes/<name>/times         float64 (s)
-    /spikes/<name>/indices       int32 (local neuron index)
-    /traces/<name>/neurons       neuron indices
-    /traces/<name>/times         sample times (s)
-    /traces/<name>/data          [time, neuron, variable], SI units
-                                 attrs: population, variables (string array)
-    /rates/<name>                float64 (Hz per bin of rate_bin s)
-    /counters/<kind>/<name>      attrs: one int64 per counter
-                                 (kind: populations, projections)
-    /energy/<profile>            attrs: energy estimate numbers (optional group)
-    /weights/<projection>/pre    int32, plastic projections' synapses (optional group)
-    /weights/<projection>/post   int32
-    /weights/<projection>/weight float64, at the end of the run (SI)
-    /astrocytes/<name>           float64, A after every step (optional group)
+    /   attrs: format            the task's result format (neurosim.tasks.TASKS)
+               format_version    the layout version of that format
+               task              the task's name in the table
+               config            the fully resolved config YAML (neurosim.config.dump_config)
+               seed              the root seed of the run
+               neurosim_version  the version that wrote the file
+               created           when, ISO 8601 in UTC
+               meta.<key>        what describes the run (backend, threads, versions ...)
+               timing.<key>      seconds per phase of the run
+               counter.<key>     flat counts of the run's work
+    /energy/<profile>            attrs: the energy report of one hardware profile, if
+                                 the run was priced (EnergyReport.to_dict)
 
-Groups keep creation order, so populations come back in network order.
-Files are written next to their destination and renamed into place, so
-``path`` holds either the previous file or a complete new one, never a part.
+and each task adds its own groups and datasets (its writer's docstring
+lists them).  The ``meta``, ``timing`` and ``counter`` sections are there
+where a task has such numbers; their values are str, int, float or bool.
+:func:`create_result` writes the header, atomically (:func:`atomic_path`).
+
+:func:`load` reads any result file back: it opens the file, checks it
+(:func:`open_result`) and hands it to the reader its ``format`` names in the
+task table.  Version 1 files (written before this convention: no ``task``,
+``neurosim_version`` or ``created``; LSM files without a ``seed``, network
+files with their timings among ``meta.``) read as well: the header fills in
+what they lack from the table and the config.  Files of a newer version are
+refused with one error naming the version.
 """
 
 from __future__ import annotations
@@ -32,22 +36,51 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
 
+import neurosim
 from neurosim.errors import DataError, OutputError
-from neurosim.result import Result, SpikeRecord, TraceRecord
+from neurosim.tasks import TASKS, Task, resolve, task_of_format, task_of_result
 
-FORMAT = "neurosim-result"
-FORMAT_VERSION = 1
+#: The flat sections of the root attributes: ``<section>.<key>``.
+SECTIONS = ("meta", "timing", "counter")
 
-# Below this many elements, chunking and gzip cost more (header, per-chunk
-# overhead, CPU) than they save.
-_COMPRESS_MIN_ELEMENTS = 4096
-_META_PREFIX = "meta."
 _SCALAR_TYPES = (str, bool, int, float, np.bool_, np.integer, np.floating)
+
+
+@dataclass(frozen=True)
+class Header:
+    """The root attributes every result file has (:mod:`neurosim.io.hdf5`)."""
+
+    format: str
+    format_version: int
+    task: str
+    config: str
+    seed: int | None
+    neurosim_version: str | None
+    created: str | None
+
+
+@dataclass
+class ResultFile:
+    """An open, checked result file: its path, its HDF5 file, header and task entry."""
+
+    path: Path
+    file: h5py.File
+    header: Header
+    task: Task
+    #: The root attributes as Python values (read once: a config text is long).
+    attrs: dict[str, object]
+
+    def section(self, name: str) -> dict[str, object]:
+        """The ``<name>.<key>`` root attributes as ``{key: value}``, in file order."""
+        return _section(self.attrs, name)
 
 
 def check_writable(path: str | os.PathLike) -> None:
@@ -122,39 +155,92 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def save(result: Result, path: str | os.PathLike) -> Path:
-    """Write ``result`` to an HDF5 file at ``path``, atomically.
+@contextmanager
+def create_result(path: str | os.PathLike, task: str, config_text: str,
+                  seed: int | None = None) -> Iterator[h5py.File]:
+    """A new result file of ``task`` at ``path``, its header written; atomic.
 
-    Spike times are stored as float64 and spike indices as int32 whatever
-    their dtype in ``result``; every other array keeps its dtype. Arrays
-    larger than a few thousand elements are chunked and gzip-compressed.
+    Yields the open file for the task's own parts; on leaving, the file is
+    closed and renamed into place (on an error, nothing is left behind and a
+    previous file at ``path`` stays).  ``seed`` defaults to the config's.
+    Groups and attributes keep creation order.
+    """
+    entry = TASKS[task]
+    with atomic_path(path) as tmp, h5py.File(tmp, "w", track_order=True) as f:
+        seed = _config_seed(config_text) if seed is None else operator.index(seed)
+        f.attrs.update({
+            "format": entry.result_format, "format_version": entry.result_version,
+            "task": task, "config": config_text,
+            **({} if seed is None else {"seed": seed}),  # a config text without one
+            "neurosim_version": neurosim.__version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        })
+        yield f
 
-    Parameters
-    ----------
-    result:
-        The run to store.
-    path:
-        Destination file; parent folders are created.
+
+def write_section(f: h5py.File, name: str, values: Mapping[str, object]) -> None:
+    """Write ``values`` as the ``<name>.<key>`` root attributes (one of :data:`SECTIONS`)."""
+    if name not in SECTIONS:
+        raise ValueError(f"section must be one of {SECTIONS}, got {name!r}")
+    set_attrs(f, values, prefix=f"{name}.")
+
+
+def read_section(f: h5py.File, name: str) -> dict[str, object]:
+    """The ``<name>.<key>`` root attributes as ``{key: value}``, in file order."""
+    return _section(scalar_attrs(f), name)
+
+
+def _section(attrs: Mapping[str, object], name: str) -> dict[str, object]:
+    prefix = f"{name}."
+    return {key[len(prefix):]: value for key, value in attrs.items() if key.startswith(prefix)}
+
+
+def write_energy(f: h5py.File, energy: Mapping[str, Mapping[str, object]]) -> None:
+    """``/energy/<profile>`` for each priced profile (no group when there is none)."""
+    if energy:
+        group = ordered_group(f, "energy")
+        for profile, numbers in energy.items():
+            set_attrs(ordered_group(group, profile), numbers)
+
+
+def read_energy(f: h5py.File) -> dict[str, dict[str, object]]:
+    """The ``/energy`` group back as ``{profile: {key: value}}`` (empty if absent)."""
+    return {name: scalar_attrs(group) for name, group in f.get("energy", {}).items()}
+
+
+def save(result: object, path: str | os.PathLike) -> Path:
+    """Write any task's result to ``path`` (its task's writer, found by its class)."""
+    _, entry = task_of_result(result)
+    return resolve(entry.save)(result, path)
+
+
+def load(path: str | os.PathLike) -> object:
+    """Read a result file of any task back (its ``format`` picks the reader).
 
     Returns
     -------
-    Path
-        ``path`` as a :class:`~pathlib.Path`.
+    object
+        What the task's run produced: a :class:`~neurosim.result.Result` for a
+        network run, an :class:`~neurosim.reservoir.pipeline.LSMResult`, ... (the
+        ``result`` of its entry in :data:`neurosim.tasks.TASKS`).
 
     Raises
     ------
-    OutputError
-        If the file cannot be created or written, or a name cannot be an
-        HDF5 group name.
-    TypeError
-        If a metadata, population or counter value is not of a storable type.
+    DataError
+        If the file is missing, is not HDF5, is not a neurosim result, was
+        written by a newer format version, or lacks a required part.
     """
-    final = Path(path)
-    with atomic_path(final) as tmp:
-        # track_order keeps attributes (metadata) in insertion order too.
-        with h5py.File(tmp, "w", track_order=True) as f:
-            _write(f, result)
-    return final
+    with open_result(path) as rf:
+        try:
+            return resolve(rf.task.read)(rf)
+        except KeyError as exc:
+            raise DataError(f"{rf.path} is a damaged neurosim result: missing {exc}") from exc
+
+
+def result_task(path: str | os.PathLike) -> tuple[str, Task]:
+    """The task (name and entry) of a result file, after the checks of :func:`open_result`."""
+    with open_result(path) as rf:
+        return rf.header.task, rf.task
 
 
 def result_format(path: str | os.PathLike) -> str | None:
@@ -167,25 +253,22 @@ def result_format(path: str | os.PathLike) -> str | None:
     return None if fmt is None else str(fmt)
 
 
-def load(path: str | os.PathLike) -> Result:
-    """Read a result file written by :func:`save`.
+@contextmanager
+def open_result(path: str | os.PathLike, task: str | None = None) -> Iterator[ResultFile]:
+    """Open a result file for reading and check it: a known format, a readable version.
 
     Parameters
     ----------
     path:
         The HDF5 file.
-
-    Returns
-    -------
-    Result
-        Equal to the saved one: same arrays and dtypes; metadata values come
-        back as Python ``str``, ``int``, ``float`` or ``bool``.
+    task:
+        If given, the file must be this task's.
 
     Raises
     ------
     DataError
-        If the file is missing, is not HDF5, is not a neurosim result, was
-        written by a newer format version, or lacks a required part.
+        If the file is missing or not HDF5, its ``format`` is no task's (or not
+        ``task``'s), or its ``format_version`` is not one this neurosim reads.
     """
     src = Path(path)
     try:
@@ -195,161 +278,61 @@ def load(path: str | os.PathLike) -> Result:
     except OSError as exc:
         raise DataError(f"cannot read {src} as HDF5: {_reason(exc)}") from exc
     with f:
-        fmt = f.attrs.get("format")
-        if fmt != FORMAT:
-            raise DataError(
-                f"{src} is not a neurosim result file "
-                f"(format attribute is {fmt!r}, expected {FORMAT!r})"
-            )
-        version = int(f.attrs.get("format_version", -1))
-        if version != FORMAT_VERSION:
-            raise DataError(
-                f"{src} has result format version {version}; "
-                f"this neurosim reads version {FORMAT_VERSION}"
-            )
-        try:
-            return _read(f)
-        except KeyError as exc:
-            raise DataError(f"{src} is a damaged neurosim result: missing {exc}") from exc
+        attrs = scalar_attrs(f)
+        fmt = attrs.get("format")
+        found = task_of_format(None if fmt is None else str(fmt))
+        if found is None:
+            known = ", ".join(repr(t.result_format) for t in TASKS.values())
+            raise DataError(f"{src} is not a neurosim result file "
+                            f"(format attribute is {fmt!r}, expected one of {known})")
+        name, entry = found
+        if task is not None and name != task:
+            raise DataError(f"{src} is a {name} result ({fmt}), not a {task} result")
+        version = attrs.get("format_version")
+        if type(version) is not int or not 1 <= version <= entry.result_version:
+            shown = "(none)" if version is None else version
+            raise DataError(f"{src} has {fmt} format version {shown}; "
+                            f"this neurosim reads versions 1 to {entry.result_version}")
+        yield ResultFile(src, f, _header(attrs, name, entry, version), entry, attrs)
 
 
-def _write(f: h5py.File, result: Result) -> None:
-    f.attrs["format"] = FORMAT
-    f.attrs["format_version"] = FORMAT_VERSION
-    f.attrs["seed"] = result.seed
-    f.attrs["dt"] = float(result.dt)
-    f.attrs["duration"] = float(result.duration)
-    f.attrs["rate_bin"] = float(result.rate_bin)
-    f.attrs["config"] = result.config_text
-    _set_scalar_attrs(f, result.metadata, prefix=_META_PREFIX)
-
-    group = _ordered_group(f, "populations")
-    for name, info in result.populations.items():
-        _set_scalar_attrs(_ordered_group(group, name), info)
-
-    group = _ordered_group(f, "spikes")
-    for name, record in result.spikes.items():
-        sub = _ordered_group(group, name)
-        _dataset(sub, "times", np.asarray(record.times, dtype=np.float64))
-        _dataset(sub, "indices", np.asarray(record.indices, dtype=np.int32))
-
-    group = _ordered_group(f, "traces")
-    for name, trace in result.traces.items():
-        sub = _ordered_group(group, name)
-        _dataset(sub, "neurons", np.asarray(trace.neurons))
-        _dataset(sub, "times", np.asarray(trace.times))
-        _dataset(sub, "data", np.asarray(trace.data))
-        sub.attrs["population"] = trace.population
-        # A native string array (not JSON) so h5dump, MATLAB etc. read it too.
-        sub.attrs["variables"] = np.array(trace.variables, dtype=h5py.string_dtype())
-
-    group = _ordered_group(f, "rates")
-    for name, rate in result.rates.items():
-        _dataset(group, name, np.asarray(rate, dtype=np.float64))
-
-    group = _ordered_group(f, "counters")
-    for kind, per_name in result.counters.items():
-        kind_group = _ordered_group(group, kind)
-        for name, counts in per_name.items():
-            sub = _ordered_group(kind_group, name)
-            for key, value in counts.items():
-                # operator.index rejects floats instead of silently truncating.
-                sub.attrs[key] = np.int64(operator.index(value))
-
-    if result.energy:
-        group = _ordered_group(f, "energy")
-        for name, numbers in result.energy.items():
-            _set_scalar_attrs(_ordered_group(group, name), numbers)
-
-    if result.weights:
-        group = _ordered_group(f, "weights")
-        for name, synapses in result.weights.items():
-            sub = _ordered_group(group, name)
-            _dataset(sub, "pre", np.asarray(synapses["pre"], dtype=np.int32))
-            _dataset(sub, "post", np.asarray(synapses["post"], dtype=np.int32))
-            _dataset(sub, "weight", np.asarray(synapses["weight"], dtype=np.float64))
-    if result.astrocytes:
-        group = _ordered_group(f, "astrocytes")
-        for name, values in result.astrocytes.items():
-            _dataset(group, name, np.asarray(values, dtype=np.float64))
+def _header(attrs: Mapping[str, object], task: str, entry: Task, version: int) -> Header:
+    config = str(attrs.get("config", ""))
+    # Version 1 files lack task, neurosim_version and created (and LSM ones the seed).
+    seed = attrs.get("seed")
+    return Header(
+        format=entry.result_format, format_version=version, task=task, config=config,
+        seed=int(seed) if seed is not None else _config_seed(config),
+        neurosim_version=_text(attrs.get("neurosim_version", attrs.get("meta.version_neurosim"))),
+        created=_text(attrs.get("created")))
 
 
-def _read(f: h5py.File) -> Result:
-    populations = {
-        name: _scalar_attrs(group) for name, group in f["populations"].items()
-    }
-    spikes = {
-        name: SpikeRecord(times=group["times"][()], indices=group["indices"][()])
-        for name, group in f["spikes"].items()
-    }
-    traces = {
-        name: TraceRecord(
-            population=str(group.attrs["population"]),
-            neurons=group["neurons"][()],
-            variables=[str(v) for v in group.attrs["variables"]],
-            times=group["times"][()],
-            data=group["data"][()],
-        )
-        for name, group in f["traces"].items()
-    }
-    rates = {name: ds[()] for name, ds in f["rates"].items()}
-    counters = {
-        kind: {
-            name: {key: int(value) for key, value in group.attrs.items()}
-            for name, group in kind_group.items()
-        }
-        for kind, kind_group in f["counters"].items()
-    }
-    # Optional: only runs with an energy estimate have the group.
-    energy = {name: _scalar_attrs(group) for name, group in f.get("energy", {}).items()}
-    weights = {name: {key: group[key][()] for key in ("pre", "post", "weight")}
-               for name, group in f.get("weights", {}).items()}
-    astrocytes = {name: ds[()] for name, ds in f.get("astrocytes", {}).items()}
-    metadata = {
-        key[len(_META_PREFIX):]: value
-        for key, value in _scalar_attrs(f).items()
-        if key.startswith(_META_PREFIX)
-    }
-    return Result(
-        config_text=str(f.attrs["config"]),
-        seed=int(f.attrs["seed"]),
-        dt=float(f.attrs["dt"]),
-        duration=float(f.attrs["duration"]),
-        populations=populations,
-        spikes=spikes,
-        traces=traces,
-        rates=rates,
-        rate_bin=float(f.attrs["rate_bin"]),
-        counters=counters,
-        metadata=metadata,
-        energy=energy,
-        weights=weights,
-        astrocytes=astrocytes,
-    )
+def _config_seed(config_text: str) -> int | None:
+    """The top-level ``seed`` of a config text (None if it has none)."""
+    import yaml  # not for network runs: their results know their seed
+
+    try:
+        seed = yaml.load(config_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+                         ).get("seed")
+    except (yaml.YAMLError, AttributeError):
+        return None
+    return seed if isinstance(seed, int) else None
 
 
-def _ordered_group(parent: h5py.Group, name: str) -> h5py.Group:
-    # A "/" would silently create nested groups that load() cannot map back.
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def ordered_group(parent: h5py.Group, name: str) -> h5py.Group:
+    """A new group that keeps creation order; refuses names HDF5 would split."""
+    # A "/" would silently create nested groups that a reader cannot map back.
     if "/" in name or name in ("", ".", ".."):
         raise OutputError(f"cannot store {name!r} in HDF5: not a valid group name")
     return parent.create_group(name, track_order=True)
 
 
-def _dataset(group: h5py.Group, name: str, data: np.ndarray) -> None:
-    if data.size > _COMPRESS_MIN_ELEMENTS:
-        # gzip level 1: most of the gain for a fraction of the CPU time;
-        # shuffle groups the bytes of floats/ints so they compress better.
-        group.create_dataset(
-            name, data=data, chunks=True, compression="gzip",
-            compression_opts=1, shuffle=True,
-        )
-    else:
-        group.create_dataset(name, data=data)
-
-
-def _set_scalar_attrs(
-    obj: h5py.HLObject, items: Mapping[str, object], prefix: str = ""
-) -> None:
+def set_attrs(obj: h5py.HLObject, items: Mapping[str, object], prefix: str = "") -> None:
+    """Store str/int/float/bool values as attributes (``prefix`` before each key)."""
     for key, value in items.items():
         if not isinstance(value, _SCALAR_TYPES):
             raise TypeError(
@@ -359,9 +342,10 @@ def _set_scalar_attrs(
         obj.attrs[prefix + key] = value
 
 
-def _scalar_attrs(obj: h5py.HLObject) -> dict[str, object]:
+def scalar_attrs(obj: h5py.HLObject) -> dict[str, object]:
+    """Attributes as Python values: the ``int``/``float``/``bool``/``str`` that were stored."""
     # h5py returns numpy scalars (np.int64, np.bool_, ...); .item() gives the
-    # Python int/float/bool that was saved. Strings already come back as str.
+    # Python value that was saved. Strings already come back as str.
     return {
         key: value.item() if isinstance(value, np.generic) else value
         for key, value in obj.attrs.items()

@@ -227,8 +227,12 @@ def lsm_energy_text(activity: LSMActivity, profiles: list[Profile],
     return reports, "\n\n".join([head, *(r.format() for r in reports), compare_table(reports)])
 
 
-def lsm_file_energy(path, profiles: list[Profile]) -> tuple[list[EnergyReport], str]:
-    """``neurosim energy`` of a saved LSM result (its task's ``energy`` entry)."""
+def lsm_file_energy(path, profiles: list[Profile], *,
+                    samples: int = 1) -> tuple[list[EnergyReport], str]:
+    """``neurosim energy`` of a saved LSM result (its task's ``energy`` entry).
+
+    ``samples`` is not used: an LSM result knows how many samples it ran.
+    """
     from neurosim.reservoir.results import load_activity
 
     return lsm_energy_text(load_activity(path), profiles)

@@ -7,16 +7,20 @@
    read through the non-ideality chain).
 3. The same digital readouts on each liquid's spike counts.
 
-HDF5 layout (``format = "neurosim-rram-lsm-result"``, ``format_version = 1``)::
+HDF5 layout (``format = "neurosim-rram-lsm-result"``, ``format_version = 2``; the
+root header and the ``timing.`` section are the convention of :mod:`neurosim.io.hdf5`)::
 
-    /                              attrs: format, format_version, name, config, timing.<key>
+    /                              attrs: header, name, timing.<key>
     /accuracy/<source>             attrs: softmax_test, softmax_validation, softmax_train,
-                                          softmax_best_epoch, ridge_test, ridge_validation,
-                                          ridge_train, ridge_alpha, mean_rate
+                                          softmax_best_epoch, softmax_learning_rate,
+                                          ridge_test, ridge_validation, ridge_train,
+                                          ridge_alpha, mean_rate
     /features/<source>/<split>     liquid spike counts (uint16)
     /labels/<split>, /indices/<split>
 
-with ``<source>`` in ``software``, ``crossbar``.
+with ``<source>`` in ``software``, ``crossbar``.  Version 1 lacked the common
+header and ``softmax_learning_rate`` (read back as NaN); it reads the same
+otherwise.  The event frames are not stored (the data set gives them again).
 """
 
 from __future__ import annotations
@@ -26,14 +30,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import h5py
 import numpy as np
 
-from neurosim.config import dump_config
+from neurosim.config import dump_config, load_config_text
 from neurosim.config.rram_lsm import RRAMLSMConfig
 from neurosim.data import load_fashion_mnist
+from neurosim.errors import DataError
 from neurosim.io import check_writable
-from neurosim.io.hdf5 import atomic_path
+from neurosim.io.hdf5 import ResultFile, create_result, open_result, scalar_attrs, write_section
 from neurosim.reservoir.readout import (ReadoutResult, best_on_validation, softmax_per_rate,
                                         train_ridge)
 from neurosim.reservoir.rram_lsm import (
@@ -45,15 +49,21 @@ from neurosim.reservoir.rram_lsm import (
     software_weights,
 )
 
-FORMAT = "neurosim-rram-lsm-result"
-FORMAT_VERSION = 1
+from neurosim.tasks import TASKS
+
+TASK = "rram_lsm"
+FORMAT = TASKS[TASK].result_format
+FORMAT_VERSION = TASKS[TASK].result_version
 SPLITS = ("train", "validation", "test")
 SOURCES = ("software", "crossbar")
 
 
 @dataclass
 class EventData:
-    """Event frames ``(n, steps, n_inputs)`` bool, labels and data-set indices per split."""
+    """Event frames ``(n, steps, n_inputs)`` bool, labels and data-set indices per split.
+
+    Read back from a result file, ``frames`` is empty: files do not store them.
+    """
 
     frames: dict[str, np.ndarray]
     labels: dict[str, np.ndarray]
@@ -148,10 +158,9 @@ def run_rram_lsm(cfg: RRAMLSMConfig, config_text: str, *, threads: int | None = 
 def save_rram_lsm(result: RRAMLSMResult, path: str | os.PathLike) -> Path:
     """Write ``result`` atomically to ``path`` (layout in the module docstring)."""
     final = Path(path)
-    with atomic_path(final) as tmp, h5py.File(tmp, "w", track_order=True) as f:
-        f.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION,
-                        "name": result.name, "config": result.config_text})
-        f.attrs.update({f"timing.{k}": v for k, v in result.timings.items()})
+    with create_result(final, TASK, result.config_text) as f:
+        f.attrs["name"] = result.name
+        write_section(f, "timing", result.timings)
         for src, res in result.sources.items():
             acc = f.create_group(f"accuracy/{src}")
             for key, ro in (("softmax", res.softmax), ("ridge", res.ridge)):
@@ -159,6 +168,7 @@ def save_rram_lsm(result: RRAMLSMResult, path: str | os.PathLike) -> Path:
                                   f"{key}_validation": ro.validation_accuracy,
                                   f"{key}_train": ro.train_accuracy})
             acc.attrs.update({"softmax_best_epoch": res.softmax.best_epoch,
+                              "softmax_learning_rate": res.softmax.hyper,
                               "ridge_alpha": res.ridge.hyper, "mean_rate": res.mean_rate})
             for split, c in res.counts.items():
                 f.create_dataset(f"features/{src}/{split}", data=c, compression="gzip",
@@ -167,6 +177,35 @@ def save_rram_lsm(result: RRAMLSMResult, path: str | os.PathLike) -> Path:
             f.create_dataset(f"labels/{split}", data=result.data.labels[split])
             f.create_dataset(f"indices/{split}", data=result.data.indices[split])
     return final
+
+
+def read_rram_lsm(rf: ResultFile) -> RRAMLSMResult:
+    """The :class:`RRAMLSMResult` of an open result file (:func:`neurosim.io.load`)."""
+    f = rf.file
+    steps = load_config_text(rf.header.config, "saved run").encoder.steps
+    sources = {}
+    for src in f["accuracy"]:
+        acc = scalar_attrs(f[f"accuracy/{src}"])
+        softmax = ReadoutResult(acc["softmax_test"], acc["softmax_validation"],
+                                acc["softmax_train"], int(acc["softmax_best_epoch"]), {},
+                                float(acc.get("softmax_learning_rate", np.nan)))
+        ridge = ReadoutResult(acc["ridge_test"], acc["ridge_validation"], acc["ridge_train"],
+                              0, {}, float(acc["ridge_alpha"]))
+        counts = {split: f[f"features/{src}/{split}"][()] for split in SPLITS}
+        sources[src] = SourceResult(counts, softmax, ridge, steps)
+    data = EventData({}, {s: f[f"labels/{s}"][()] for s in SPLITS},
+                     {s: f[f"indices/{s}"][()] for s in SPLITS})
+    return RRAMLSMResult(str(f.attrs["name"]), rf.header.config, data, sources,
+                         rf.section("timing"))
+
+
+def load_rram_lsm(path: str | os.PathLike) -> RRAMLSMResult:
+    """A saved RRAM LSM run (:func:`read_rram_lsm`); another task's file is refused."""
+    with open_result(path, TASK) as rf:
+        try:
+            return read_rram_lsm(rf)
+        except KeyError as err:
+            raise DataError(f"{rf.path} is a damaged RRAM LSM result: missing {err}") from None
 
 
 def summary(cfg: RRAMLSMConfig, result: RRAMLSMResult, path: Path) -> str:

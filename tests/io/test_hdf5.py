@@ -10,7 +10,7 @@ import pytest
 
 from neurosim.errors import DataError, OutputError
 from neurosim.io import check_writable, load, save
-from neurosim.io.hdf5 import FORMAT
+from neurosim.io.network import FORMAT
 from neurosim.result import Result, SpikeRecord, TraceRecord
 
 
@@ -123,8 +123,8 @@ def test_layout_and_compression(tmp_path: Path) -> None:
     path = save(make_result(n_exc_spikes=20_000), tmp_path / "run.h5")
     with h5py.File(path, "r") as f:
         assert f.attrs["format"] == FORMAT
-        assert f.attrs["format_version"] == 1
-        assert f.attrs["meta.backend"] == "cpu"
+        assert f.attrs["format_version"] == 2 and f.attrs["task"] == "network"
+        assert f.attrs["meta.backend"] == "cpu" and f.attrs["timing.wall_s"] == 1.25
         assert f["populations/exc"].attrs["model"] == "lif_cuba"
         assert f["spikes/exc/times"].dtype == np.float64
         assert f["spikes/exc/indices"].dtype == np.int32
@@ -251,8 +251,8 @@ def test_load_foreign_hdf5_file_raises_data_error(tmp_path: Path) -> None:
 def test_load_newer_format_version_raises_data_error(tmp_path: Path) -> None:
     path = save(make_result(), tmp_path / "run.h5")
     with h5py.File(path, "a") as f:
-        f.attrs["format_version"] = 2
-    with pytest.raises(DataError, match="version 2"):
+        f.attrs["format_version"] = 3
+    with pytest.raises(DataError, match="format version 3"):
         load(path)
 
 
