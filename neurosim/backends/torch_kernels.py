@@ -11,40 +11,13 @@ the models (``torch_kernels`` of each :mod:`neurosim.models` package);
 here are ``deliver`` (:func:`deliver_dense`, :func:`deliver_events`), ``plasticity``
 (:func:`trace_step`, :func:`stdp_step` on dense weights,
 :func:`stdp_events` on CSR synapses) and ``astrocyte``
-(:func:`astrocyte_step`), plus :func:`threshold_reset` for models that keep
-integrating while refractory and :func:`counter_uniform`, the counter-based
+(:func:`astrocyte_step`), plus :func:`counter_uniform`, the counter-based
 generator of :mod:`neurosim.network.random` on tensors.
 """
 
 from __future__ import annotations
 
 import torch
-
-
-def threshold_reset(v, until, step: int, v_th, v_reset, resume) -> torch.Tensor:
-    """Spike where ``v >= v_th`` and ``until <= step``; reset and block; returns the mask.
-
-    No clamp: a refractory neuron keeps integrating and only cannot fire (the
-    liquid's neurons).  A spike in ``step`` sets ``until`` to ``step + resume``.
-    """
-    spiked = (v >= v_th) & (until <= step)
-    _where_into(v, spiked, v_reset)
-    _where_into(until, spiked, resume + step)
-    return spiked
-
-
-def _where_into(out, mask, value, other=None) -> None:
-    """``out = where(mask, value, other)`` in place (``other`` default: ``out``).
-
-    One operation where a where-then-copy takes two (each a kernel launch on
-    a GPU); ``value`` is a number or a tensor broadcasting against ``out``.
-    """
-    if isinstance(value, torch.Tensor):
-        torch.where(mask, value, out if other is None else other, out=out)
-        return
-    if other is not None:
-        out.copy_(other)
-    out.masked_fill_(mask, value)
 
 
 def deliver_dense(syn, counts, weights) -> None:

@@ -1,25 +1,35 @@
 """Compiled per-sample simulation of a liquid with (astrocyte-modulated) STDP.
 
-One step ``t`` (dt = 1 step), in the order of the NALSM reference code:
+The neurons are the model layer's ``lif_discrete`` (``reset: zero``), stepped
+by the engine's :func:`~neurosim.engine.kernels.group_step`: the liquid with
+``beta = 1 - 1/tau_v``, ``gain = 1/tau_u`` and the synaptic current's factor
+``alpha = exp(-1/tau_u)``; the input neurons with ``gain = 1`` and
+``alpha = 0`` (their drive acts in one step).  Step ``t`` (dt = 1 step), in
+the order of the NALSM reference code:
 
-1. threshold: ``S_i = (V_i >= theta and not refractory)``; spiking neurons reset
-   to 0;
+1. membrane of step ``t-1`` and threshold (the model's update):
+   ``V <- V (1 - 1/tau_v) + I_syn / tau_u + I_in``, where input neuron ``k``
+   got ``I_in = input_current`` with probability ``p_k`` in step ``t-1``;
+   ``S_i = (V_i >= theta and not refractory)``, spiking neurons reset to 0 and
+   are blocked for the next ``t_ref`` steps (they still integrate).  Step 0
+   has no update: every neuron starts at rest, below threshold;
 2. delivery: each spike of ``j`` makes its synaptic current ``w_ij`` again
    (only the latest spike of a presynaptic neuron counts; see below);
-3. membrane: ``V <- V - V/tau_v + I_syn / tau_u + I_in`` where input neuron
-   ``k`` gets ``I_in = input_current`` with probability ``p_k`` this step;
-4. refractoriness: a spiking neuron is blocked for the next ``t_ref`` steps;
-5. STDP on spike events only, traces from the previous step
+3. STDP on spike events only, traces from the previous step
    (pre excitatory or input; signs swapped for inhibitory pre)::
 
        post spike: dw_ij = +a_plus * x_j     pre spike: dw_ij = -a_minus * x_i
 
    ``a_minus`` is the astrocyte ``A`` (NALSM) or ``a_plus`` (plain STDP);
    weights clipped to the presynaptic neuron's bounds;
-6. traces: ``x <- d * (x + c * S)``;
-7. astrocyte: ``A <- A + (w_astro * (liquid spikes - input spikes) + b - A) / tau_astro``;
-8. during the per-sample phase, ``a_plus``, ``A``, ``w_astro`` and ``b``
+4. traces: ``x <- d * (x + c * S)``;
+5. astrocyte: ``A <- A + (w_astro * (liquid spikes - input spikes) + b - A) / tau_astro``;
+6. during the per-sample phase, ``a_plus``, ``A``, ``w_astro`` and ``b``
    decay by ``lr_decay`` every step.
+
+The liquid's propagators are float64 over float32 state (one rounding per
+update); the input neurons' are float32, so their membrane is rounded after
+the leak and again after the drive, as the liquid has always computed them.
 
 Synaptic current, event-driven: the reference gives neuron ``i`` the current
 ``sum_j w_ij exp(-Delta_j / tau_u)``, ``Delta_j`` the time since the *latest*
@@ -32,7 +42,7 @@ of the reference update). With STDP the one difference is that a weight
 changed between two spikes of ``j`` scales the decaying tail with its value
 at the latest spike instead of its current value.
 
-Cost per step: neurons (threshold, leak, trace) + input draws for the non-zero
+Cost per step: neurons (update, trace) + input draws for the non-zero
 pixels + spikes x (fan-out + fan-in) for delivery and STDP. Never N^2.
 """
 
@@ -42,6 +52,8 @@ import numpy as np
 from numba import njit, prange
 
 from neurosim.data.encoders import bernoulli_step
+from neurosim.engine.kernels import group_step
+from neurosim.models.lif_discrete import numba_kernels as lif_discrete
 
 # Plasticity modes (``plastic[0]``).
 FIXED, STDP, ASTRO_STDP = 0, 1, 2
@@ -50,23 +62,27 @@ FIXED, STDP, ASTRO_STDP = 0, 1, 2
 #: neurons, and STDP weight updates (one per synapse a spike touches).
 TALLY = ("liquid_spikes", "input_spikes", "input_synaptic_events", "liquid_synaptic_events",
          "weight_updates")
+#: Rows of the neurons' state ``x`` (``lif_discrete``): synaptic current, an
+#: unused second current, refractory count.
+STATE_ROWS = 3
+
+_advance = group_step(lif_discrete)
 
 
-@njit(cache=True)
-def fire(v, refr, theta, ref_steps, spikes):
-    """Steps 1 and 4: threshold and reset; a neuron that fires is blocked for
-    the next ``ref_steps`` steps. Writes the spiking neurons, in increasing
-    order, to ``spikes`` and returns their number."""
-    ns = 0
-    for i in range(v.size):
-        if refr[i] > 0:
-            refr[i] -= 1
-        elif v[i] >= theta:
-            v[i] = 0.0
-            refr[i] = ref_steps
-            spikes[ns] = i
-            ns += 1
-    return ns
+@njit(inline="always")
+def advance(v, x, liquid_par, input_par, ref_steps, spikes, n_liquid):
+    """Step 1: the update of liquid then input neurons; their spikes, in
+    increasing order, into ``spikes[0]``; returns their number."""
+    ns = _advance(0, n_liquid, v, x, liquid_par, ref_steps, spikes, 0, 0)
+    return _advance(n_liquid, v.size, v, x, input_par, ref_steps, spikes, 0, ns)
+
+
+@njit(inline="always")
+def draw_drive(key, t, active, prob, x, first, i_in, drawn):
+    """The input drive of step ``t``: ``i_in`` into the current of each input
+    neuron (``first`` is the first one's index) that its Bernoulli draw picks."""
+    for k in range(bernoulli_step(key, t, active, prob, drawn.size, drawn)):
+        x[0, first + drawn[k]] += i_in
 
 
 @njit(cache=True)
@@ -91,57 +107,47 @@ def deliver(t, spikes, ns, n_liquid, w, pre_ptr, post, syn_decay, last, cur, cou
 
 
 @njit(cache=True)
-def integrate(v, cur, n_liquid, v_keep, inv_tau_u, syn_decay):
-    """Step 3 without the input drive: liquid membranes take their synaptic
-    current, which then decays; input neurons only leak."""
-    for i in range(n_liquid):
-        v[i] = v[i] * v_keep + cur[i] * inv_tau_u
-        cur[i] *= syn_decay
-    for i in range(n_liquid, v.size):
-        v[i] *= v_keep
-
-
-@njit(cache=True)
 def simulate_sample(w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi, n_liquid,
-                    prob, active, key, steps, neuron, plastic, lr_decay,
-                    v, refr, last, cur, trace, spikes, inp_idx, counts, raster):
+                    prob, active, key, steps, liquid_par, input_par, neuron, plastic, lr_decay,
+                    v, x, last, trace, spikes, inp_idx, counts, raster):
     """Run one sample from rest.
 
     ``w`` and ``trace`` are updated in place (plasticity); ``counts`` (spike
     counts of every neuron, liquid then inputs) is overwritten; ``raster`` (steps x n_liquid, uint8) is
-    filled if it is not empty. ``neuron = (v_keep, theta, t_ref, syn_decay,
-    1/tau_u, input_current, trace_decay, trace_inc, t_last0)``;
-    ``plastic = (mode, a_plus, w_astro, b, tau_astro, A0)``.
+    filled if it is not empty. ``liquid_par``, ``input_par``: the
+    ``lif_discrete`` rows of :meth:`~neurosim.reservoir.simulate.Dynamics.neuron_rows`;
+    ``neuron = (t_ref, input_current, trace_decay, trace_inc, t_last0)``;
+    ``plastic = (mode, a_plus, w_astro, b, tau_astro, A0)``; ``x``: the
+    :data:`STATE_ROWS` state rows, ``spikes``: ``(1, neurons)``.
     """
     n_total = v.size
-    n_inputs = n_total - n_liquid
-    v_keep, theta, t_ref, syn_decay, inv_tau_u, i_in, tr_decay, tr_inc, t_last0 = neuron
+    t_ref, i_in, tr_decay, tr_inc, t_last0 = neuron
+    syn_decay = liquid_par[2]
     mode = int(plastic[0])
     a_plus = plastic[1]
     w_astro = plastic[2]
     bias = plastic[3]
     tau_astro = plastic[4]
     a_minus = plastic[5] if mode == ASTRO_STDP else a_plus
-    ref_steps = np.int32(t_ref)
+    ref_steps = np.int64(t_ref)
     v[:] = 0.0
-    refr[:] = 0
+    x[:] = 0.0
     last[:] = -np.int64(t_last0)
-    cur[:] = 0.0
     counts[:] = 0
+    fired = spikes[0]
     for t in range(steps):
-        # steps 1-4 of the module docstring
-        ns = fire(v, refr, theta, ref_steps, spikes)
-        n_liq = deliver(t, spikes, ns, n_liquid, w, pre_ptr, post, syn_decay, last, cur, counts,
+        # steps 1-2 of the module docstring
+        ns = 0
+        if t > 0:
+            draw_drive(key, t - 1, active, prob, x, n_liquid, i_in, inp_idx)
+            ns = advance(v, x, liquid_par, input_par, ref_steps, spikes, n_liquid)
+        n_liq = deliver(t, fired, ns, n_liquid, w, pre_ptr, post, syn_decay, last, x[0], counts,
                         raster)
-        integrate(v, cur, n_liquid, v_keep, inv_tau_u, syn_decay)
-        n_drive = bernoulli_step(key, t, active, prob, n_inputs, inp_idx)
-        for k in range(n_drive):
-            v[n_liquid + inp_idx[k]] += i_in
         if mode == 0:
             continue
-        # 5. STDP on this step's spikes, with the traces of the previous step
+        # 3. STDP on this step's spikes, with the traces of the previous step
         for k in range(ns):
-            j = spikes[k]
+            j = fired[k]
             if j < n_liquid:  # as postsynaptic neuron: all its incoming synapses
                 for q in range(in_ptr[j], in_ptr[j + 1]):
                     s = in_syn[q]
@@ -153,12 +159,12 @@ def simulate_sample(w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_
             hi = w_hi[j]
             for s in range(pre_ptr[j], pre_ptr[j + 1]):
                 w[s] = min(max(w[s] + lr * trace[post[s]], lo), hi)
-        # 6. traces
+        # 4. traces
         for i in range(n_total):
             trace[i] *= tr_decay
         for k in range(ns):
-            trace[spikes[k]] += tr_decay * tr_inc
-        # 7. astrocyte (NALSM) and 8. learning-rate decays
+            trace[fired[k]] += tr_decay * tr_inc
+        # 5. astrocyte (NALSM) and 6. learning-rate decays
         if mode == ASTRO_STDP:
             a_minus += (w_astro * (n_liq - (ns - n_liq)) + bias - a_minus) / tau_astro
             a_minus *= lr_decay
@@ -192,41 +198,41 @@ def tally(counts, pre_ptr, in_ptr, n_liquid, plastic, out):
 
 
 @njit(cache=True)
-def _state(n_total, n_liquid):
+def sample_state(n_total, n_liquid):
     v = np.zeros(n_total, np.float32)
-    refr = np.zeros(n_total, np.int32)
+    x = np.zeros((STATE_ROWS, n_total), np.float32)
     last = np.zeros(n_total, np.int64)
-    cur = np.zeros(n_liquid, np.float32)
-    spikes = np.zeros(n_total, np.int32)
+    spikes = np.zeros((1, n_total), np.int32)
     inp_idx = np.zeros(n_total - n_liquid, np.int32)
     counts = np.zeros(n_total, np.int32)
-    return v, refr, last, cur, spikes, inp_idx, counts
+    return v, x, last, spikes, inp_idx, counts
 
 
 @njit(cache=True)
 def run_serial(w, trace, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi, n_liquid,
-               probs, act_ptr, act_idx, keys, steps, neuron, plastic, lr_decay):
+               probs, act_ptr, act_idx, keys, steps, liquid_par, input_par, neuron, plastic,
+               lr_decay):
     """Samples one after another, weights and traces carried (the initialisation).
 
     Returns the :data:`TALLY` counts of each sample, ``(samples, len(TALLY))``.
     """
     n_total = exc_like.size
-    v, refr, last, cur, spikes, inp_idx, counts = _state(n_total, n_liquid)
+    v, x, last, spikes, inp_idx, counts = sample_state(n_total, n_liquid)
     no_raster = np.zeros((0, 0), np.uint8)
     out = np.zeros((keys.size, len(TALLY)), np.int64)
     for s in range(keys.size):
         simulate_sample(
             w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi, n_liquid,
-            probs[s], act_idx[act_ptr[s]:act_ptr[s + 1]], keys[s], steps, neuron, plastic, lr_decay,
-            v, refr, last, cur, trace, spikes, inp_idx, counts, no_raster)
+            probs[s], act_idx[act_ptr[s]:act_ptr[s + 1]], keys[s], steps, liquid_par, input_par,
+            neuron, plastic, lr_decay, v, x, last, trace, spikes, inp_idx, counts, no_raster)
         tally(counts, pre_ptr, in_ptr, n_liquid, plastic, out[s])
     return out
 
 
 @njit(parallel=True, cache=True)
 def run_batch(w_ini, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi, n_liquid,
-              probs, act_ptr, act_idx, keys, steps, neuron, plastic, lr_decay,
-              counts_out, rasters, raster_slot, n_slots):
+              probs, act_ptr, act_idx, keys, steps, liquid_par, input_par, neuron, plastic,
+              lr_decay, counts_out, rasters, raster_slot, n_slots):
     """Independent samples in parallel, each from ``w_ini`` with zero traces.
 
     ``n_slots`` samples are in flight at once, each with its own copy of the
@@ -241,7 +247,7 @@ def run_batch(w_ini, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi
     for slot in prange(n_slots):
         w = np.empty_like(w_ini)
         trace = np.zeros(n_total, np.float32)
-        v, refr, last, cur, spikes, inp_idx, counts = _state(n_total, n_liquid)
+        v, x, last, spikes, inp_idx, counts = sample_state(n_total, n_liquid)
         no_raster = np.zeros((0, 0), np.uint8)
         for s in range(slot, n, n_slots):
             w[:] = w_ini
@@ -249,37 +255,27 @@ def run_batch(w_ini, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi
             raster = rasters[raster_slot[s]] if raster_slot[s] >= 0 else no_raster
             simulate_sample(
                 w, pre_ptr, post, in_ptr, in_syn, in_pre, exc_like, w_lo, w_hi, n_liquid,
-                probs[s], act_idx[act_ptr[s]:act_ptr[s + 1]], keys[s], steps, neuron, plastic,
-                lr_decay, v, refr, last, cur, trace, spikes, inp_idx, counts, raster)
+                probs[s], act_idx[act_ptr[s]:act_ptr[s + 1]], keys[s], steps, liquid_par,
+                input_par, neuron, plastic, lr_decay, v, x, last, trace, spikes, inp_idx, counts,
+                raster)
             counts_out[s, :] = counts[:n_liquid]
             tally(counts, pre_ptr, in_ptr, n_liquid, plastic, out[s])
     return out
 
 
 @njit(cache=True)
-def input_raster(prob, active, key, steps, neuron, raster):
+def input_raster(prob, active, key, steps, input_par, neuron, raster):
     """The input neurons' spikes of one sample into ``raster`` (steps x n_inputs, uint8).
 
     Input neurons get no synaptic current, so their spikes depend only on
-    their drive (the draws of ``key``): this replays the input-neuron part of
+    their drive (the draws of ``key``): this runs the input-neuron part of
     :func:`simulate_sample` step for step, without the liquid.
     """
     n_inputs = raster.shape[1]
-    v_keep, theta, t_ref = neuron[0], neuron[1], np.int32(neuron[2])
-    i_in = neuron[5]
-    v = np.zeros(n_inputs, np.float32)
-    refr = np.zeros(n_inputs, np.int32)
-    drawn = np.zeros(n_inputs, np.int32)
+    ref_steps, i_in = np.int64(neuron[0]), neuron[1]
+    v, x, _, spikes, drawn, _ = sample_state(n_inputs, 0)
     raster[:] = 0
-    for t in range(steps):
-        for i in range(n_inputs):
-            if refr[i] > 0:
-                refr[i] -= 1
-            elif v[i] >= theta:
-                v[i] = 0.0
-                refr[i] = t_ref
-                raster[t, i] = 1
-        for i in range(n_inputs):
-            v[i] *= v_keep
-        for k in range(bernoulli_step(key, t, active, prob, n_inputs, drawn)):
-            v[drawn[k]] += i_in
+    for t in range(1, steps):
+        draw_drive(key, t - 1, active, prob, x, 0, i_in, drawn)
+        for k in range(_advance(0, n_inputs, v, x, input_par, ref_steps, spikes, 0, 0)):
+            raster[t, spikes[0, k]] = 1

@@ -48,7 +48,8 @@ from neurosim.config import load_config, load_config_text
 from neurosim.config.lsm import LSMConfig
 from neurosim.errors import ConfigError, DataError
 from neurosim.reservoir.branching import branching_factor
-from neurosim.reservoir.kernels import deliver, fire, integrate
+from neurosim.models.lif_discrete import numba_kernels as lif_discrete
+from neurosim.reservoir.kernels import advance, deliver, sample_state
 from neurosim.reservoir.liquid import Liquid, build_liquid
 from neurosim.reservoir.metrics import MemoryCapacity, kernel_rank, memory_capacity, separation
 from neurosim.reservoir.pipeline import dynamics, liquid_spec
@@ -102,27 +103,30 @@ class Lyapunov(NamedTuple):
 
 
 @njit(cache=True)
-def _drive(w, pre_ptr, post, n_liquid, neuron, in_ptr, in_idx, steps, force_t, force_i, raster):
+def _drive(w, pre_ptr, post, n_liquid, liquid_par, input_par, neuron, in_ptr, in_idx, steps,
+           force_t, force_i, raster):
     """The fixed-weight step of :func:`neurosim.reservoir.kernels.simulate_sample`,
     with input spikes given per step (CSR ``in_ptr``, ``in_idx``) instead of drawn,
     and neuron ``force_i`` made to spike at step ``force_t`` unless refractory."""
     n_total = pre_ptr.size - 1
-    v_keep, theta, t_ref, syn_decay, inv_tau_u, i_in, _, _, t_last0 = neuron
-    ref_steps = np.int32(t_ref)
-    v = np.zeros(n_total, np.float32)
-    refr = np.zeros(n_total, np.int32)
-    last = np.full(n_total, -np.int64(t_last0))
-    cur = np.zeros(n_liquid, np.float32)
-    spikes = np.zeros(n_total, np.int32)
-    counts = np.zeros(n_total, np.int32)
+    ref_steps, i_in, t_last0 = np.int64(neuron[0]), neuron[1], neuron[4]
+    v, x, last, spikes, _, counts = sample_state(n_total, n_liquid)
+    last[:] = -np.int64(t_last0)
     for t in range(steps):
-        if t == force_t and refr[force_i] == 0:
-            v[force_i] = max(v[force_i], theta)  # at threshold: fires now
-        ns = fire(v, refr, theta, ref_steps, spikes)
-        deliver(t, spikes, ns, n_liquid, w, pre_ptr, post, syn_decay, last, cur, counts, raster)
-        integrate(v, cur, n_liquid, v_keep, inv_tau_u, syn_decay)
-        for q in range(in_ptr[t], in_ptr[t + 1]):
-            v[n_liquid + in_idx[q]] += i_in
+        ns = 0
+        if t > 0:
+            for q in range(in_ptr[t - 1], in_ptr[t]):
+                x[0, n_liquid + in_idx[q]] += i_in
+            ns = advance(v, x, liquid_par, input_par, ref_steps, spikes, n_liquid)
+        if t == force_t and lif_discrete.force_spike(v, x, liquid_par, ref_steps, force_i):
+            k = ns  # into the spike list, kept in increasing order
+            while k > 0 and spikes[0, k - 1] > force_i:
+                spikes[0, k] = spikes[0, k - 1]
+                k -= 1
+            spikes[0, k] = force_i
+            ns += 1
+        deliver(t, spikes[0], ns, n_liquid, w, pre_ptr, post, liquid_par[2], last, x[0], counts,
+                raster)
 
 
 def drive_liquid(liquid: Liquid, weights: np.ndarray, dyn: Dynamics, in_ptr: np.ndarray,
@@ -135,7 +139,7 @@ def drive_liquid(liquid: Liquid, weights: np.ndarray, dyn: Dynamics, in_ptr: np.
     """
     raster = np.zeros((int(steps), liquid.n_liquid), np.uint8)
     _drive(np.asarray(weights, np.float32), liquid.pre_ptr, liquid.post, liquid.n_liquid,
-           dyn.neuron_tuple(), np.asarray(in_ptr, np.int64), np.asarray(in_idx, np.int32),
+           *dyn.neuron_args(), np.asarray(in_ptr, np.int64), np.asarray(in_idx, np.int32),
            int(steps), int(force[0]), int(force[1]), raster)
     return raster
 

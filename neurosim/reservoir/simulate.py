@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 from neurosim.data.encoders import sample_key
+from neurosim.models.lif_discrete import MODEL as LIF_DISCRETE
 from neurosim.reservoir.kernels import (
     ASTRO_STDP,
     FIXED,
@@ -55,10 +56,25 @@ class Dynamics:
     #: (the reference's t_lim: its synaptic current is exp(-20), i.e. none).
     rest_since: int = 20
 
-    def neuron_tuple(self) -> tuple:
-        return (1.0 - 1.0 / self.tau_v, float(self.threshold), float(self.refractory),
-                float(np.exp(-1.0 / self.tau_u)), 1.0 / self.tau_u, float(self.input_current),
-                float(self.trace_decay), float(self.trace_increment), float(self.rest_since))
+    def neuron_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ``lif_discrete`` propagator rows of the liquid (float64) and of
+        the input neurons (float32), see :mod:`neurosim.reservoir.kernels`."""
+        beta = 1.0 - 1.0 / self.tau_v
+
+        def row(gain, alpha):
+            p = {"beta": [beta], "gain": [gain], "alpha": [alpha], "bias": [0.0],
+                 "threshold": [float(self.threshold)], "reset": ["zero"]}
+            return LIF_DISCRETE.discretise(p, 1.0, None)[0]
+
+        return (row(1.0 / self.tau_u, float(np.exp(-1.0 / self.tau_u))),
+                row(1.0, 0.0).astype(np.float32))
+
+    def neuron_args(self) -> tuple:
+        """The neuron arguments of the kernels: ``(liquid_par, input_par,
+        (t_ref, input_current, trace_decay, trace_increment, rest_since))``."""
+        return (*self.neuron_rows(),
+                (float(self.refractory), float(self.input_current), float(self.trace_decay),
+                 float(self.trace_increment), float(self.rest_since)))
 
     def plastic_tuple(self) -> tuple:
         return (float(RULES[self.rule]), float(self.a_plus), float(self.w_astro),
@@ -124,7 +140,7 @@ class LiquidSimulator:
         ptr, idx = active_inputs(probs)
         tally = run_serial(self.weights, self.trace, *self._structure(),
                             np.ascontiguousarray(probs, dtype=np.float32), ptr, idx,
-                            sample_keys(self.seed, ids), int(steps), self.dynamics.neuron_tuple(),
+                            sample_keys(self.seed, ids), int(steps), *self.dynamics.neuron_args(),
                             self.dynamics.plastic_tuple(), float(lr_decay))
         return tally_dict(tally)
 
@@ -163,7 +179,7 @@ class LiquidSimulator:
             tally = run_batch(self.weights, *self._structure(),
                                np.ascontiguousarray(probs, dtype=np.float32),
                                ptr, idx, sample_keys(self.seed, ids), int(steps),
-                               self.dynamics.neuron_tuple(), self.dynamics.plastic_tuple(),
+                               *self.dynamics.neuron_args(), self.dynamics.plastic_tuple(),
                                float(self.dynamics.lr_decay), counts, rasters, slot,
                                max(1, min(self.threads, n)))
         finally:
@@ -185,9 +201,10 @@ class LiquidSimulator:
         ptr, idx = active_inputs(probs)
         keys = sample_keys(self.seed, ids)
         probs = np.ascontiguousarray(probs, dtype=np.float32)
+        _, input_par, neuron = self.dynamics.neuron_args()
         out = np.zeros((len(probs), int(steps), self.liquid.n_total - self.liquid.n_liquid),
                        np.uint8)
         for k in range(len(probs)):
-            input_raster(probs[k], idx[ptr[k]:ptr[k + 1]], keys[k], int(steps),
-                         self.dynamics.neuron_tuple(), out[k])
+            input_raster(probs[k], idx[ptr[k]:ptr[k + 1]], keys[k], int(steps), input_par,
+                         neuron, out[k])
         return out

@@ -4,18 +4,15 @@
 whose :meth:`~TorchLiquidSimulator.run` (every train/validation/test sample
 from the current weights) runs on torch, CPU or CUDA; the serial
 initialisation stays on the numba kernels.  Each step is the one of
-:func:`neurosim.reservoir.kernels.simulate_sample`, in the same order, built
-from :mod:`neurosim.backends.torch_kernels`:
+:func:`neurosim.reservoir.kernels.simulate_sample`, in the same order:
 
-1. :func:`~neurosim.backends.torch_kernels.threshold_reset` (refractory
-   neurons keep integrating, they only cannot fire);
+1. the input draws of step ``t-1`` (:func:`~neurosim.backends.torch_kernels.counter_uniform`,
+   the very counter-based draws of :func:`neurosim.data.encoders.bernoulli_step`,
+   so both backends see the same input spikes), then the ``lif_discrete``
+   model's torch step (:func:`neurosim.models.lif_discrete.torch_kernels.step`);
 2. :func:`~neurosim.backends.torch_kernels.deliver_events` with a per-spike
    scale ``1 - exp(-Delta_j / tau_u)`` (the event-driven synaptic current);
-3. the membranes, then the input draws of
-   :func:`~neurosim.backends.torch_kernels.counter_uniform` (the very
-   counter-based draws of :func:`neurosim.data.encoders.bernoulli_step`, so
-   both backends see the same input spikes);
-4. plastic rules: :func:`~neurosim.backends.torch_kernels.stdp_events`,
+3. plastic rules: :func:`~neurosim.backends.torch_kernels.stdp_events`,
    :func:`~neurosim.backends.torch_kernels.trace_step`,
    :func:`~neurosim.backends.torch_kernels.astrocyte_step`, then the per-step
    decays of ``a_plus``, ``A``, ``w_astro`` and ``b``.
@@ -23,8 +20,8 @@ from :mod:`neurosim.backends.torch_kernels`:
 Fixed weights are shared by the batch; plastic rules give every sample its
 own copy of the weights.  In float64 the spikes equal the numba kernel's run
 in float64 bit for bit on the CPU (same operations in the same order); in
-float32 the numba kernels round after float64 arithmetic while torch rounds
-every operation, so rare threshold crossings differ.
+float32 the numba kernels round the liquid's update after float64 arithmetic
+while torch rounds every operation, so rare threshold crossings differ.
 """
 
 from __future__ import annotations
@@ -34,6 +31,7 @@ import torch
 
 from neurosim.backends import torch_kernels as tk
 from neurosim.backends.torch_backend import torch_device
+from neurosim.models.lif_discrete import torch_kernels as lif_discrete
 from neurosim.reservoir.kernels import ASTRO_STDP, FIXED, STDP
 from neurosim.reservoir.simulate import RULES, LiquidSimulator, sample_keys
 
@@ -116,8 +114,13 @@ class TorchLiquidSimulator(LiquidSimulator):
         lq, dyn = self.liquid, self.dynamics
         n_liq, n_total = lq.n_liquid, lq.n_total
         b = len(probs)
-        v_keep, theta, t_ref, syn_decay, inv_tau_u, i_in, tr_decay, tr_inc, t_last0 = \
-            dyn.neuron_tuple()
+        liquid_par, input_par, (t_ref, i_in, tr_decay, tr_inc, t_last0) = dyn.neuron_args()
+        syn_decay = float(liquid_par[2])
+        # lif_discrete's (beta, gain, alpha, bias, threshold, subtract) per neuron, then resume
+        rows = np.concatenate([np.repeat(liquid_par[None], n_liq, 0),
+                               np.repeat(input_par[None].astype(np.float64), n_total - n_liq, 0)])
+        par = (*torch.as_tensor(rows.T, dtype=dtype, device=dev),
+               torch.tensor(float(t_ref) + 1, dtype=dtype, device=dev))
         mode = RULES[dyn.rule]
         _, a_plus, w_astro, bias, tau_astro, a0 = dyn.plastic_tuple()
         lr_decay = float(dyn.lr_decay)
@@ -136,34 +139,32 @@ class TorchLiquidSimulator(LiquidSimulator):
         elif mode != FIXED:  # a copy per sample, and stdp_events' scratch column
             w = torch.cat((w, w.new_zeros(1))).expand(b, -1).contiguous()
         v = torch.zeros((b, n_total), dtype=dtype, device=dev)
-        until = torch.zeros((b, n_total), dtype=torch.int64, device=dev)
+        state = tuple(torch.zeros((b, n_total), dtype=dtype, device=dev) for _ in range(3))
+        no_spikes = torch.zeros((b, n_total), dtype=torch.bool, device=dev)
         last = torch.full((b, n_total), -int(t_last0), dtype=torch.int64, device=dev)
-        cur = torch.zeros((b, n_liq), dtype=dtype, device=dev)
         trace = torch.zeros((b, n_total), dtype=dtype, device=dev)
         counts = torch.zeros((b, n_total), dtype=torch.int32, device=dev)
         a_minus = torch.full((b,), a0 if mode == ASTRO_STDP else a_plus, dtype=torch.float64,
                              device=dev)
         rec = torch.as_tensor(np.nonzero(record)[0], device=dev)
         raster = torch.zeros((len(rec), steps, n_liq), dtype=torch.uint8, device=dev)
-        resume = int(t_ref) + 1
         for t in range(steps):
-            spikes = tk.threshold_reset(v, until, t, theta, 0.0, resume)
+            spikes = no_spikes
+            if t > 0:
+                drawn = tk.counter_uniform(key, (t - 1) * len(inputs) + inputs) < prob
+                state[0][:, n_liq:].add_(drawn.to(dtype), alpha=i_in)
+                spikes, v, state, _ = lif_discrete.step(v, state, None, t, par)
             liquid_spikes = spikes[:, :n_liq]
             counts += spikes
             if len(rec):
                 raster[:, t] = liquid_spikes[rec]
             if self.dense:
-                tk.deliver_dense(cur, (spikes * release[t - last]).to(dtype), w_dense)
+                tk.deliver_dense(state[0][:, :n_liq], (spikes * release[t - last]).to(dtype),
+                                 w_dense)
             else:
-                tk.deliver_events(cur, spikes, self._pre_ptr, self._post, w,
+                tk.deliver_events(state[0], spikes, self._pre_ptr, self._post, w,
                                   scale=release[t - last])
             last.masked_fill_(spikes, t)
-            v_liq, v_in = v[:, :n_liq], v[:, n_liq:]
-            v_liq.copy_(v_liq * v_keep + cur * inv_tau_u)
-            cur.mul_(syn_decay)
-            v_in.mul_(v_keep)
-            drawn = tk.counter_uniform(key, t * len(inputs) + inputs) < prob
-            v_in.add_(drawn.to(dtype), alpha=i_in)
             if mode == FIXED:
                 continue
             tk.stdp_events(w, spikes, trace, self._pre_ptr, self._post, self._in_ptr,

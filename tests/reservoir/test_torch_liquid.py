@@ -61,11 +61,10 @@ def numba_float64(liquid, dyn, probs, ids, steps):
         simulate_sample(
             liquid.weight.astype(np.float64), liquid.pre_ptr, liquid.post, liquid.in_ptr,
             liquid.in_syn, liquid.in_pre, liquid.kind != INH, liquid.w_lo, liquid.w_hi, n,
-            probs[s], idx[ptr[s]:ptr[s + 1]], keys[s], steps, dyn.neuron_tuple(),
-            dyn.plastic_tuple(), dyn.lr_decay, np.zeros(n_total), np.zeros(n_total, np.int32),
-            np.zeros(n_total, np.int64), np.zeros(n), np.zeros(n_total),
-            np.zeros(n_total, np.int32), np.zeros(784, np.int32), counts,
-            np.zeros((0, 0), np.uint8))
+            probs[s], idx[ptr[s]:ptr[s + 1]], keys[s], steps, *dyn.neuron_args(),
+            dyn.plastic_tuple(), dyn.lr_decay, np.zeros(n_total), np.zeros((3, n_total)),
+            np.zeros(n_total, np.int64), np.zeros(n_total), np.zeros((1, n_total), np.int32),
+            np.zeros(784, np.int32), counts, np.zeros((0, 0), np.uint8))
         out.append(counts[:n])
     return np.array(out)
 
