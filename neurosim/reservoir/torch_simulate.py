@@ -98,12 +98,13 @@ class TorchLiquidSimulator(LiquidSimulator):
         previous = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         try:
-            for start in range(0, n, self.batch):
-                part = slice(start, start + self.batch)
-                counts[part], r, per_neuron[part] = self._run_batch(
-                    probs[part], keys[part], int(steps), record[part])
-                if r is not None:
-                    rasters.append(r)
+            with torch.inference_mode():
+                for start in range(0, n, self.batch):
+                    part = slice(start, start + self.batch)
+                    counts[part], r, per_neuron[part] = self._run_batch(
+                        probs[part], keys[part], int(steps), record[part])
+                    if r is not None:
+                        rasters.append(r)
         finally:
             torch.set_num_threads(previous)
         return (counts, (np.concatenate(rasters) if rasters else None),
