@@ -54,7 +54,7 @@ from neurosim.reservoir.liquid import Liquid, build_liquid
 from neurosim.reservoir.metrics import MemoryCapacity, kernel_rank, memory_capacity, separation
 from neurosim.reservoir.pipeline import dynamics, liquid_spec
 from neurosim.reservoir.readout import l1_features
-from neurosim.reservoir.results import FORMAT, load_features
+from neurosim.reservoir.results import load_lsm
 from neurosim.reservoir.simulate import Dynamics
 
 FEATURE_METRICS = ("branching_factor", "kernel_rank", "separation")
@@ -213,23 +213,15 @@ def liquid_lyapunov(liquid: Liquid, weights: np.ndarray, dyn: Dynamics, in_ptr: 
 
 
 def _read_result(path: Path) -> Target:
-    try:
-        with h5py.File(path, "r") as f:
-            if f.attrs.get("format") != FORMAT:
-                raise DataError(f"{str(path)!r} is an HDF5 file but not an LSM result "
-                                "(written by 'neurosim run' of a task: lsm_classification config)")
-            text = f.attrs["config"]
-            branching = f["branching"][()]
-            w_ini = f["liquid/w_ini"][()]
-    except (OSError, KeyError) as err:
-        raise DataError(f"cannot read the LSM result {str(path)!r}: {err}") from None
-    cfg = load_config_text(text, name=path.stem)
+    res = load_lsm(path)
+    cfg = load_config_text(res.config_text, name=path.stem)
     liquid = _liquid(cfg)
-    if w_ini.size != liquid.n_synapses:
-        raise DataError(f"{str(path)!r}: W_ini has {w_ini.size} synapses, its config's liquid "
-                        f"{liquid.n_synapses}")
-    test = load_features(path)["test"]
-    return Target(str(path), cfg, liquid, w_ini, True, test.counts, test.labels, branching)
+    if res.w_ini.size != liquid.n_synapses:
+        raise DataError(f"{str(path)!r}: W_ini has {res.w_ini.size} synapses, its config's "
+                        f"liquid {liquid.n_synapses}")
+    test = res.features["test"]
+    return Target(str(path), cfg, liquid, res.w_ini, True, test.counts, test.labels,
+                  res.branching)
 
 
 def _liquid(cfg: LSMConfig) -> Liquid:

@@ -177,7 +177,7 @@ def test_foreign_hdf5_one_error(tmp_path, capsys):
     with h5py.File(tmp_path / "other.h5", "w") as f:
         f.attrs["format"] = "something-else"
     assert main(["metrics", str(tmp_path / "other.h5")]) == 2
-    assert "not an LSM result" in capsys.readouterr().err
+    assert "is not a neurosim result file" in capsys.readouterr().err
     with pytest.raises(ConfigError):
         load_target(tmp_path / "other.h5", ["seed=1"])
     with pytest.raises(DataError):
