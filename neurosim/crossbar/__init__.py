@@ -4,12 +4,15 @@
   each with an ideal twin, composed in a chain;
 - :mod:`~neurosim.crossbar.periphery`: DAC, read noise and ADC at every read;
 - :mod:`~neurosim.crossbar.tiles`: mapping onto tiles and the batched analog
-  matrix-vector product (:class:`CrossbarArray`);
+  matrix-vector product of real-valued inputs (:class:`CrossbarArray`);
+- :mod:`~neurosim.crossbar.projection`: the crossbar projection, read by
+  spikes (:class:`CrossbarProjection`): the ``crossbar`` backend's synapses
+  and the RRAM liquid's;
 - :mod:`~neurosim.crossbar.random_device`: fixed random weights from
   switching statistics.
 
 Settings: :class:`~neurosim.config.crossbar.CrossbarConfig` (the ``crossbar:``
-section of a run config).  The ``crossbar`` backend runs whole networks.
+section of a run config).
 
 >>> import numpy as np
 >>> w = np.array([[1.0, -2.0], [0.5, 0.0]])
@@ -19,6 +22,8 @@ True
 """
 
 from neurosim.config.crossbar import CrossbarConfig, RandomDevice
+from neurosim.crossbar.projection import CrossbarProjection
 from neurosim.crossbar.tiles import CrossbarArray, TiledMatrix, device_params, program
 
-__all__ = ["CrossbarArray", "CrossbarConfig", "RandomDevice", "TiledMatrix", "device_params", "program"]
+__all__ = ["CrossbarArray", "CrossbarConfig", "CrossbarProjection", "RandomDevice", "TiledMatrix",
+           "device_params", "program"]

@@ -146,8 +146,8 @@ def test_random_device_mode_gives_zero_mean_weights_with_the_device_spread():
     net = build_network(cfg)
     backend = Simulation(net, cfg).backend
     ee = next(m for m, i in enumerate(backend._mat_projection) if net.projections[i].name == "ee")
-    slot, src0, src1, col0, n_cols, tile0, tcols, cell0 = backend.mats[ee]
-    cells = backend.cells[cell0: cell0 + 64 * 64].reshape(64, 64)[:60, :60]
+    cells = backend.tiles.conductances(ee)
+    assert cells.shape == (60, 60)
     pairs = net.synapses("ee")
     used = np.zeros((60, 60), dtype=bool)
     used[pairs["pre"], pairs["post"]] = True
@@ -188,3 +188,29 @@ def test_tiles_too_large_for_memory_give_one_clear_error():
 
     with pytest.raises(ResourceError, match="the crossbar tiles"):
         Simulation(build_network(cfg), cfg)
+
+
+@pytest.mark.parametrize("ideal", ["true", "false"])
+def test_threads_split_the_tiles_and_give_the_same_bits(ideal, monkeypatch):
+    # Parts are made for small networks here, so that two threads really
+    # split every matrix's tile columns (3 tile columns of 24 for exc: 2 + 1; inh has one,
+    # read by the second part alone).
+    from neurosim.backends.crossbar import CrossbarBackend
+    from neurosim.driver.simulation import Simulation
+    from neurosim.network import build_network
+
+    monkeypatch.setattr(CrossbarBackend, "min_neurons_per_part", 1)
+    cfg = config(SMALL, backend="crossbar", crossbar__ideal=ideal, crossbar__tile_rows=16,
+                 crossbar__tile_cols=24, crossbar__read_noise=0.05, duration="150 ms")
+    out = {}
+    for threads in (1, 2):
+        sim = Simulation(build_network(cfg), cfg, threads=threads)
+        assert sim.backend.parts == threads
+        out[threads] = (sim.run(), sim.backend.state())
+    (one, state1), (two, state2) = out[1], out[2]
+    for name, (times, idx) in _spikes(one).items():
+        np.testing.assert_array_equal(two.spikes[name].times, times)
+        np.testing.assert_array_equal(two.spikes[name].indices, idx)
+    for key in ("v", "syn", "tile_counts", "events"):
+        np.testing.assert_array_equal(state2[key], state1[key])
+    assert one.counters["hardware"] == two.counters["hardware"]
