@@ -359,8 +359,8 @@ def test_plot_energy_and_metrics_on_every_tasks_file(old_files, new_results, tmp
     assert "branching factor" in out and "kernel rank" in out
     for args, needle in ((["plot", str(rram)], "a rram_lsm result has no plot"),
                          (["energy", str(rram), "--hardware", "loihi"], "no energy report"),
-                         (["metrics", str(rram)], "not an LSM result"),
-                         (["metrics", str(net)], "not an LSM result")):
+                         (["metrics", str(rram)], "not a lsm_classification result"),
+                         (["metrics", str(net)], "not a lsm_classification result")):
         assert main(args) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and needle in err
