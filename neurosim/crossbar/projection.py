@@ -230,6 +230,7 @@ class CrossbarProjection:
         self.store = (self.mats, self.cells, self.sp_ptr, self.sp_col, self.sp_val, self.gain,
                       self.present, rows, cols)
         self._periphery_args = None
+        self._scratch = None
 
     @property
     def n_tiles(self) -> int:
@@ -276,10 +277,14 @@ class CrossbarProjection:
         x = np.ascontiguousarray(x)
         n_in, n_out = self.shape(0)
         batch = x.shape[0]
+        if self._scratch is None or self._scratch[0].shape[0] != batch:
+            # Per sample: its driven rows, a tile's columns, its tile work.
+            self._scratch = (np.empty((batch, n_in), np.int64),
+                             np.empty((batch, self.cfg.tile_cols), self.dtype),
+                             np.zeros((batch, len(self.mats), 3), np.int64))
+        rows, acc, counts = self._scratch
+        counts[:] = 0
         out = np.zeros((batch, n_out), self.dtype)
-        rows = np.empty((batch, n_in), np.int64)
-        acc = np.empty((batch, self.cfg.tile_cols), self.dtype)
-        counts = np.zeros((batch, len(self.mats), 3), np.int64)
         _read_batch(x, np.asarray(reads, np.int64), rows, acc, out, counts, self.store,
                     self.periphery_args())
         self.counts += counts.sum(axis=0)

@@ -137,6 +137,7 @@ def test_crossbar_section_in_yaml_and_its_errors():
 
 
 def test_random_device_mode_gives_zero_mean_weights_with_the_device_spread():
+    from neurosim.crossbar.projection import CrossbarProjection
     from neurosim.crossbar.random_device import expected_weight_std
     from neurosim.driver.simulation import Simulation
     from neurosim.network import build_network
@@ -145,6 +146,7 @@ def test_random_device_mode_gives_zero_mean_weights_with_the_device_spread():
                  crossbar__wire_resistance="0 Ohm", crossbar__tile_rows=64, crossbar__tile_cols=64)
     net = build_network(cfg)
     backend = Simulation(net, cfg).backend
+    assert type(backend.tiles) is CrossbarProjection  # the RRAM liquid's too
     ee = next(m for m, i in enumerate(backend._mat_projection) if net.projections[i].name == "ee")
     cells = backend.tiles.conductances(ee)
     assert cells.shape == (60, 60)

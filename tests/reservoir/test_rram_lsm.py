@@ -1,5 +1,6 @@
 """The zero-shot RRAM LSM: LIF difference equation, ideal crossbar == software,
-random-device weight statistics, a small run, bad configs."""
+the crossbar read as the backend reads it, random-device weight statistics,
+a small run, bad configs."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def test_lif_matches_difference_equation():
             inputs = list(frames[k, t]) + s
             current = [sum(inputs[i] * w[i, j] for i in range(N_IN + N)) for j in range(N)]
             v = [0.9 * v[j] * (1 - s[j]) + current[j] for j in range(N)]
-            s = [int(v[j] > 5.0) for j in range(N)]
+            s = [int(v[j] >= 5.0) for j in range(N)]
             assert raster[k, t].tolist() == [bool(x) for x in s]
     np.testing.assert_array_equal(counts, raster.sum(axis=1))
 
@@ -52,7 +53,7 @@ def test_ideal_crossbar_liquid_equals_software_liquid():
     cfg = CrossbarConfig(ideal=True, mode="programmed", tile_rows=16, tile_cols=8)
     xbar = CrossbarSynapses(cfg, seed=3, weights=w)
     x = np.concatenate([frames[:, 0], frames[:, 1, :N] > 0], axis=1).astype(float)
-    np.testing.assert_allclose(xbar.read(x), x @ w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(xbar.read(x, np.arange(len(x))), x @ w, rtol=1e-12, atol=1e-12)
     sw, _ = run_liquid(frames, DigitalSynapses(w), N, 0.9, 5.0, record=True)
     hw, _ = run_liquid(frames, xbar, N, 0.9, 5.0, record=True)
     assert sw.sum() > 0
@@ -62,13 +63,32 @@ def test_ideal_crossbar_liquid_equals_software_liquid():
     assert not np.array_equal(run_liquid(frames, noisy, N, 0.9, 5.0), sw)
 
 
+def test_crossbar_liquid_reads_the_backends_projection_whatever_the_batch():
+    from neurosim.crossbar.projection import CrossbarProjection
+
+    frames, w = _frames(n=7), _weights(scale=0.3)
+    cfg = CrossbarConfig(mode="programmed", tile_rows=16, tile_cols=8, read_noise=0.02)
+    syn = CrossbarSynapses(cfg, seed=3, weights=w, dtype=np.float32)
+    assert type(syn.projection) is CrossbarProjection  # the crossbar backend's too
+    whole = run_liquid(frames, syn, N, 0.9, 5.0, batch=7)
+    assert syn.samples_read == 7
+    again = run_liquid(frames, syn, N, 0.9, 5.0, batch=7)  # new samples: new read noise
+    assert syn.samples_read == 14 and not np.array_equal(again, whole)
+    # Read noise is keyed by sample and step: batches and threads change nothing.
+    np.testing.assert_array_equal(run_liquid(frames, syn, N, 0.9, 5.0, batch=3, first_sample=0),
+                                  whole)
+    quiet = CrossbarSynapses(cfg.model_copy(update={"read_noise": 0.0}), 3, weights=w,
+                             dtype=np.float32)
+    assert not np.array_equal(run_liquid(frames, quiet, N, 0.9, 5.0), whole)
+
+
 def test_random_device_read_is_scaled_conductance():
     cfg = CrossbarConfig(ideal=True, mode="random_device", tile_rows=16, tile_cols=8)
     syn = CrossbarSynapses(cfg, seed=5, shape=(N_IN + N, N), scale=0.2)
     x = (_frames(n=6)[:, 0].astype(float))
     x = np.concatenate([x, np.ones((6, N))], axis=1)
-    np.testing.assert_allclose(syn.read(x), x @ (syn.conductance_weights() * 1e6 * 0.2),
-                               rtol=1e-10, atol=1e-12)
+    expected = x @ (syn.conductance_weights() * 1e6 * 0.2)
+    np.testing.assert_allclose(syn.read(x, np.arange(6)), expected, rtol=1e-10, atol=1e-12)
 
 
 def test_random_device_weight_statistics():
