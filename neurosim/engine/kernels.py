@@ -56,13 +56,8 @@ def model_mask(codes) -> int:
     return sum(1 << c for c in {int(c) for c in np.asarray(codes).ravel()} if c >= 0)
 
 
-def group_step(kernels):
+def _group_loop(kernels):
     """The step of one parameter group of a model: its blocks in turn.
-
-    ``kernels``: a model's numba kernels.  The returned inlined function
-    ``advance(a, b, v, syn, par, ref_steps, out, row, n)`` updates neurons
-    ``a:b`` and appends those that spiked, in increasing order, to
-    ``out[row, n:]``; it returns the new ``n``.  The liquids call it too.
 
     Blocks are small enough that a block with a spike is still in L1 cache
     when it is scanned, so the state is read from memory once per step.  The
@@ -122,7 +117,7 @@ def _dispatcher(loops: list, code: int = 0):
 
 
 _advance_group = _dispatcher(
-    [group_step(k) if k is not None else None
+    [_group_loop(k) if k is not None else None
      for k in (implementation(m, "numba") if has_implementation(m, "numba") else None
                for m in spiking_models())])
 
