@@ -32,64 +32,11 @@ from neurosim.backends.cpu import CpuBackend
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.crossbar.activity import tile_work
 from neurosim.crossbar.periphery import noise_key
-from neurosim.crossbar.projection import TILE_COLS, CrossbarProjection, read_rows
+from neurosim.crossbar.projection import CrossbarProjection, Matrix, deliver
 from neurosim.crossbar.tiles import tile_grid
 from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
 from neurosim.engine.kernels import begin_step, finish_step
 from neurosim.network.memory import check_fits
-
-
-@njit(cache=True)
-def _sort(a, n):
-    """Insertion sort of ``a[:n]`` (a step's few driven rows)."""
-    for i in range(1, n):
-        x = a[i]
-        j = i - 1
-        while j >= 0 and a[j] > x:
-            a[j + 1] = a[j]
-            j -= 1
-        a[j + 1] = x
-
-
-@njit(inline="always")
-def _deliver_tiles(step, hist, hist_len, dmin, links, row_synapses, rows_buf, syn_flat, part,
-                   tile_parts, store, periphery, acc, counts):
-    """Read part ``part`` of every matrix whose spikes are due: matrix ``m``'s
-    tile columns ``tile_parts[m, part]:tile_parts[m, part + 1]``.
-
-    ``links[m]`` = (delay slot, first source, source end, flat index of the
-    first target, first target neuron) of matrix ``m`` of the tiles
-    ``store`` (:class:`~neurosim.crossbar.projection.CrossbarProjection`);
-    ``row_synapses[m, r]``: synapses in source row ``r``; ``rows_buf``,
-    ``acc``: scratch; ``counts`` as :func:`~neurosim.crossbar.projection.read_rows`.
-    Returns the synaptic events delivered (synapses of the driven rows, as
-    the cpu engine counts them), counted by the part holding a matrix's
-    first tile column.
-    """
-    n_hist = hist.shape[0]
-    events = 0
-    for m in range(links.shape[0]):
-        slot, src0, src1, base, tgt0 = links[m]
-        emitted = step - (dmin + slot)
-        if emitted < 0:
-            continue
-        cb_lo = tile_parts[m, part]
-        cb_hi = tile_parts[m, part + 1]
-        if cb_lo >= cb_hi:
-            continue
-        counting = cb_lo == 0
-        row = emitted % n_hist
-        n = 0
-        for q in range(hist_len[row]):
-            s = hist[row, q]
-            if src0 <= s < src1:
-                rows_buf[n] = s - src0
-                if counting:
-                    events += row_synapses[m, s - src0]
-                n += 1
-        _sort(rows_buf, n)
-        read_rows(m, rows_buf, n, step, cb_lo, cb_hi, syn_flat, base, store, periphery, acc, counts)
-    return events
 
 
 @functools.cache
@@ -103,10 +50,11 @@ def crossbar_loops(models: int):
                    indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                    spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
                    trace_idx, trace_every, trace_buf, trace_n,
-                   links, row_synapses, rows_buf, acc, counts, tile_parts, store, periphery):
+                   rows_buf, acc, counts, tile_parts, store, periphery):
         """:func:`neurosim.engine.kernels.run_serial` with delivery through the tiles:
         the same steps (:func:`~neurosim.engine.kernels.begin_step`, then
-        :func:`_deliver_tiles`, then :func:`~neurosim.engine.kernels.finish_step`).
+        :func:`~neurosim.crossbar.projection.deliver`, the step as read number,
+        then :func:`~neurosim.engine.kernels.finish_step`).
 
         Takes run_serial's arguments first (the synapse list ``indptr``,
         ``targets``, ``weights``, ``n_slots`` is not read: the tiles replace it;
@@ -123,9 +71,8 @@ def crossbar_loops(models: int):
                 set_fp_mode(caller_mode)
                 return m
             step = step0 + m
-            events[0] += _deliver_tiles(step, hist, hist_len, dmin, links, row_synapses,
-                                        rows_buf[0], syn_flat, 0, tile_parts, store,
-                                        periphery, acc[0], counts[0])
+            events[0] += deliver(step, step, hist, hist_len, dmin, rows_buf[0], syn_flat, 0,
+                                 tile_parts, store, periphery, acc[0], counts[0])
             finish_step(m, step, step % hist.shape[0], n, hist, hist_len, ext_ptr, ext_idx,
                         spike_count, rec_on, rec_step, rec_idx, rec_n, trace_idx, trace_every,
                         trace_buf, trace_n, v, syn)
@@ -137,7 +84,7 @@ def crossbar_loops(models: int):
                      indptr, targets, weights, dmin, n_slots, hist, hist_len, ext_ptr, ext_idx,
                      spike_count, pop_counts, events, rec_on, rec_step, rec_idx, rec_n,
                      trace_idx, trace_every, trace_buf, trace_n,
-                     links, row_synapses, rows_buf, acc, counts, tile_parts, store, periphery):
+                     rows_buf, acc, counts, tile_parts, store, periphery):
         """As ``run_serial``, the parts of ``tile_parts`` read in parallel."""
         syn_flat = syn.reshape(-1)
         n_parts = tile_parts.shape[1] - 1
@@ -155,9 +102,8 @@ def crossbar_loops(models: int):
                 # Every thread runs with the same floating-point mode.
                 thread_mode = get_fp_mode()
                 set_fp_mode(thread_mode | FTZ_DAZ)
-                part_events[p] = _deliver_tiles(step, hist, hist_len, dmin, links, row_synapses,
-                                                rows_buf[p], syn_flat, p, tile_parts, store,
-                                                periphery, acc[p], counts[p])
+                part_events[p] = deliver(step, step, hist, hist_len, dmin, rows_buf[p], syn_flat,
+                                         p, tile_parts, store, periphery, acc[p], counts[p])
                 set_fp_mode(thread_mode)
             for p in range(n_parts):
                 events[0] += part_events[p]
@@ -212,7 +158,7 @@ class CrossbarBackend(CpuBackend):
             src, tgt = net.population(proj.source), net.population(proj.target)
             groups.append((index, proj, syn, src, tgt, np.unique(syn["delay"])))
         self._check_memory(groups, np.dtype(net.dtype).itemsize)
-        links, row_synapses, self._mat_projection = [], [], []
+        self._mat_projection = []
 
         def matrices():
             # One dense matrix at a time: the projection programs it, then drops it.
@@ -224,25 +170,20 @@ class CrossbarBackend(CpuBackend):
                     np.add.at(w, where, syn["weight"][sel])
                     used = np.zeros(w.shape, dtype=bool)
                     used[where] = True
-                    links.append((delay - net.dmin, src.start, src.stop,
-                                  proj.receptor * n + tgt.start, tgt.start))
-                    row_synapses.append(np.bincount(where[0], minlength=src.size))
+                    seed_m = seeds.stream_int(seed, seeds.CROSSBAR, len(self._mat_projection),
+                                              bits=32)
                     self._mat_projection.append(index)
-                    yield w, used, seeds.stream_int(seed, seeds.CROSSBAR, len(links) - 1, bits=32)
+                    yield Matrix(w, used, seed_m, slot=delay - net.dmin, first_source=src.start,
+                                 first_target=proj.receptor * n + tgt.start,
+                                 synapses_per_row=np.bincount(where[0], minlength=src.size))
 
         self.tiles = CrossbarProjection(self.settings, matrices(), net.dtype,
                                         noise_key(seed, seeds.CROSSBAR))
-        self.links = np.array(links, dtype=np.int64).reshape(-1, 5)
-        self.row_synapses = np.zeros((len(links), max(map(len, row_synapses), default=0)),
-                                     dtype=np.int64)
-        for m, per_row in enumerate(row_synapses):
-            self.row_synapses[m, : per_row.size] = per_row
+        n_mats = len(self._mat_projection)
         # Each part reads a share of every matrix's tile columns (whole tiles).
-        tcols = self.tiles.mats[:, TILE_COLS]
-        self._tile_parts = np.rint(np.outer(tcols, np.arange(self.parts + 1)) / self.parts)
-        self._tile_parts = self._tile_parts.astype(np.int64).reshape(len(links), self.parts + 1)
+        self._tile_parts = self.tiles.tile_parts(self.parts)
         # Per part: tile work counts and scratch (driven rows, a tile's columns).
-        self._counts = np.zeros((self.parts, len(links), 3), dtype=np.int64)
+        self._counts = np.zeros((self.parts, n_mats, 3), dtype=np.int64)
         self._acc = np.zeros((self.parts, self.settings.tile_cols), dtype=net.dtype)
         self._rows_buf = np.zeros((self.parts, 0), dtype=np.int64)
 
@@ -272,8 +213,8 @@ class CrossbarBackend(CpuBackend):
         if self._rows_buf.shape[1] < self.hist.shape[1]:
             self._rows_buf = np.zeros((self.parts, self.hist.shape[1]), dtype=np.int64)
         run_serial, run_parallel = crossbar_loops(self.models)
-        tiles = (self.links, self.row_synapses, self._rows_buf, self._acc, self._counts,
-                 self._tile_parts, self.tiles.store, self.tiles.periphery_args())
+        tiles = (self._rows_buf, self._acc, self._counts, self._tile_parts, self.tiles.store,
+                 self.tiles.periphery_args())
         if self.parts > 1:
             return run_parallel(*args, *tiles)
         return run_serial(*args, *tiles)

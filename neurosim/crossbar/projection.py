@@ -9,9 +9,13 @@ driven rows' cells ``G+ - G-`` in row order, gets the read noise of the
 tile row's driven rows (:meth:`~neurosim.crossbar.periphery.Periphery.column_std`),
 is digitised by the tile's ADC, scaled by the tile's digital gain and added
 to its target.  Tiles in tile rows without a driven row are not read, nor
-tiles without a synapse (not fabricated).  The ``crossbar`` backend reads its
-projections this way every step (one read per delay); the RRAM liquid once
-per sample and step (:mod:`neurosim.reservoir.rram_lsm`).
+tiles without a synapse (not fabricated).  A projection is a list of
+:class:`Matrix` es, each reading the spikes of its sources from a ring of
+spike lists with its delay (:func:`deliver`): the ``crossbar`` backend reads
+its projections this way every step (a matrix per projection and delay,
+the step as read number); the RRAM liquid once per sample and step, the
+sample's active rows as its spikes (:meth:`CrossbarProjection.read`,
+:mod:`neurosim.reservoir.rram_lsm`).
 
 Read noise of read number ``q`` on tile ``t`` of ``n_tiles`` uses the pool
 window of counter ``q * n_tiles + t``
@@ -39,6 +43,7 @@ depends on it.  Arithmetic runs in the cells' type.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -53,107 +58,169 @@ from neurosim.engine.fpu import FTZ_DAZ, get_fp_mode, set_fp_mode
 #: cells) and is scattered, not streamed.
 SPARSE_FRACTION = 0.125
 #: Columns of :attr:`CrossbarProjection.mats`.
-N_ROWS, N_COLS, TILE0, TILE_COLS, CELL0, PTR0 = range(6)
+N_ROWS, N_COLS, TILE0, TILE_COLS, CELL0, PTR0, SLOT, SOURCE0, TARGET0 = range(9)
 
 
-@njit(inline="always")
-def read_rows(m, rows, n, read, cb_lo, cb_hi, out, base, store, periphery, acc, counts):
-    """One read of matrix ``m``: rows ``rows[:n]`` (increasing) driven together.
+class Matrix(NamedTuple):
+    """One matrix of a projection and where its spikes come from and go."""
 
-    Reads the tiles in tile columns ``cb_lo:cb_hi`` and adds their outputs
-    to ``out[base + c]`` for each of their columns ``c``; ``read`` is the
-    read number (noise).  ``store`` is :attr:`CrossbarProjection.store`,
-    ``periphery`` :meth:`CrossbarProjection.periphery_args`; ``acc`` is
-    scratch of a tile's width; ``counts[m]`` accumulates (tile reads, driven
-    rows, column outputs).
+    weights: np.ndarray
+    """``(rows, columns)``: rows are sources, columns targets."""
+    used: np.ndarray | None = None
+    """Cells that carry a synapse (default: the nonzero weights)."""
+    seed: int = 0
+    """Programming and device seed (:func:`~neurosim.crossbar.tiles.program`)."""
+    slot: int = 0
+    """Delay slot: the matrix reads the spikes of ``dmin + slot`` steps ago."""
+    first_source: int = 0
+    """Spike index of row 0 (rows are ``first_source ..``)."""
+    first_target: int = 0
+    """Output index of column 0."""
+    synapses_per_row: np.ndarray | None = None
+    """Synaptic events a spike of each row stands for (default: its used cells)."""
 
-    One function, with no call taking arrays inside the tile loop: numba
-    counts the references of the arrays an inlined call takes (atomic
-    operations), which showed in the time of dense reads.
+
+@njit(cache=True)
+def _sort(a, n):
+    """Insertion sort of ``a[:n]`` (a read's few driven rows)."""
+    for i in range(1, n):
+        x = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > x:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
+
+
+@njit(cache=True)
+def deliver(read, step, hist, hist_len, dmin, rows, out, part, tile_parts, store, periphery,
+            acc, counts):
+    """One read of every matrix whose spikes are due in step ``step``.
+
+    ``hist[r, :hist_len[r]]`` are spike lists in a ring (step ``s`` in row
+    ``s % len(hist)``); matrix ``m`` reads the spikes of step
+    ``step - dmin - slot``, those of its sources driving its rows.  Its part
+    ``part`` (tile columns ``tile_parts[m, part]:tile_parts[m, part + 1]``)
+    is read and added to ``out[first_target + c]`` for each column ``c``;
+    ``read`` is the read number (noise).  ``store`` is
+    :attr:`CrossbarProjection.store`, ``periphery``
+    :meth:`CrossbarProjection.periphery_args`; ``rows`` and ``acc`` (a
+    tile's width) are scratch; ``counts[m]`` accumulates (tile reads,
+    driven rows, column outputs).  Returns the synaptic events of the driven
+    rows, counted by the part holding a matrix's first tile column.
+
+    One function, both layouts' loop nests written out in it: numba counts
+    the references of the arrays an inlined call takes (atomic operations),
+    and a call per matrix showed in the time of dense reads.
     """
-    mats, cells, sp_ptr, sp_col, sp_val, gain, present, tile_rows, tile_cols = store
+    (mats, cells, sp_ptr, sp_col, sp_val, gain, present, row_synapses, tile_rows,
+     tile_cols) = store
     pool, noise_std, key, n_tiles, adc_inv, adc_step, adc_half = periphery
-    n_cols, tile0, tcols, cell0, ptr0 = (mats[m, N_COLS], mats[m, TILE0], mats[m, TILE_COLS],
-                                         mats[m, CELL0], mats[m, PTR0])
-    width = tcols * tile_cols
-    a = 0
-    while a < n:
-        rb = rows[a] // tile_rows
-        b = a
-        while b < n and rows[b] // tile_rows == rb:
-            b += 1
-        std = noise_std[b - a]
-        row_tile0 = tile0 + rb * tcols
-        for cb in range(cb_lo, cb_hi):
-            t = row_tile0 + cb
-            if not present[t]:
-                continue
-            nc = min(tile_cols, n_cols - cb * tile_cols)
-            dst = np.uint64(base + cb * tile_cols)
-            gt = gain[t]
-            counts[m, 0] += 1
-            counts[m, 1] += b - a
-            counts[m, 2] += nc
-            # Unsigned offsets spare numba's negative-index checks, so the
-            # column loops vectorise.
-            if cell0 >= 0:
-                # One driven row's cells are read in place.
-                src, off = cells, np.uint64(cell0 + rows[a] * width + cb * tile_cols)
-                if b - a > 1:
-                    for c in range(nc):
-                        acc[np.uint64(c)] = cells[off + np.uint64(c)]
-                    for q in range(a + 1, b):
-                        off = np.uint64(cell0 + rows[q] * width + cb * tile_cols)
-                        for c in range(nc):
-                            acc[np.uint64(c)] += cells[off + np.uint64(c)]
-                    src, off = acc, np.uint64(0)
-            else:
-                first = ptr0 + cb
-                if b - a == 1 and std == 0.0 and adc_half == 0:
-                    # Only the nonzero cells add anything.
-                    for e in range(sp_ptr[first + rows[a] * tcols],
-                                   sp_ptr[first + rows[a] * tcols + 1]):
-                        out[dst + np.uint64(sp_col[e])] += sp_val[e] * gt
+    n_hist = hist.shape[0]
+    events = 0
+    for m in range(mats.shape[0]):
+        emitted = step - (dmin + mats[m, SLOT])
+        cb_lo = tile_parts[m, part]
+        cb_hi = tile_parts[m, part + 1]
+        if emitted < 0 or cb_lo >= cb_hi:
+            continue
+        src0 = mats[m, SOURCE0]
+        src1 = src0 + mats[m, N_ROWS]
+        row = emitted % n_hist
+        n = 0
+        for q in range(hist_len[row]):
+            s = hist[row, q]
+            if src0 <= s < src1:
+                rows[n] = s - src0
+                n += 1
+        _sort(rows, n)
+        if cb_lo == 0:
+            for q in range(n):
+                events += row_synapses[m, rows[q]]
+        n_cols, tile0, tcols = mats[m, N_COLS], mats[m, TILE0], mats[m, TILE_COLS]
+        base, cell0, ptr0 = mats[m, TARGET0], mats[m, CELL0], mats[m, PTR0]
+        width = tcols * tile_cols
+        a = 0
+        while a < n:
+            # The driven rows of one tile row are read together.
+            rb = rows[a] // tile_rows
+            b = a
+            while b < n and rows[b] // tile_rows == rb:
+                b += 1
+            std = noise_std[b - a]
+            row_tile0 = tile0 + rb * tcols
+            for cb in range(cb_lo, cb_hi):
+                t = row_tile0 + cb
+                if not present[t]:
                     continue
-                for c in range(nc):
-                    acc[np.uint64(c)] = 0.0
-                for q in range(a, b):
-                    for e in range(sp_ptr[first + rows[q] * tcols],
-                                   sp_ptr[first + rows[q] * tcols + 1]):
-                        acc[np.uint64(sp_col[e])] += sp_val[e]
-                src, off = acc, np.uint64(0)
-            # Noise, ADC and gain in one pass (the pool is zeros without
-            # noise); each tile read draws its own stretch of the pool.
-            d0 = noise_window(key, read * n_tiles + t) if std > 0.0 else np.uint64(0)
-            if adc_half > 0:
-                for c in range(nc):
-                    x = src[off + np.uint64(c)] + std * pool[d0 + np.uint64(c)]
-                    out[dst + np.uint64(c)] += adc(x, adc_inv, adc_step, adc_half) * gt
-            elif std > 0.0:
-                for c in range(nc):
-                    x = src[off + np.uint64(c)] + std * pool[d0 + np.uint64(c)]
-                    out[dst + np.uint64(c)] += x * gt
-            else:
-                for c in range(nc):
-                    out[dst + np.uint64(c)] += src[off + np.uint64(c)] * gt
-        a = b
+                nc = min(tile_cols, n_cols - cb * tile_cols)
+                dst = np.uint64(base + cb * tile_cols)
+                gt = gain[t]
+                counts[m, 0] += 1
+                counts[m, 1] += b - a
+                counts[m, 2] += nc
+                # Unsigned offsets spare numba's negative-index checks, so
+                # the column loops vectorise.
+                if cell0 >= 0:
+                    # One driven row's cells are read in place.
+                    src, off = cells, np.uint64(cell0 + rows[a] * width + cb * tile_cols)
+                    if b - a > 1:
+                        for c in range(nc):
+                            acc[np.uint64(c)] = cells[off + np.uint64(c)]
+                        for q in range(a + 1, b):
+                            off = np.uint64(cell0 + rows[q] * width + cb * tile_cols)
+                            for c in range(nc):
+                                acc[np.uint64(c)] += cells[off + np.uint64(c)]
+                        src, off = acc, np.uint64(0)
+                else:
+                    first = ptr0 + cb
+                    if b - a == 1 and std == 0.0 and adc_half == 0:
+                        # Only the nonzero cells add anything.
+                        for e in range(sp_ptr[first + rows[a] * tcols],
+                                       sp_ptr[first + rows[a] * tcols + 1]):
+                            out[dst + np.uint64(sp_col[e])] += sp_val[e] * gt
+                        continue
+                    for c in range(nc):
+                        acc[np.uint64(c)] = 0.0
+                    for q in range(a, b):
+                        for e in range(sp_ptr[first + rows[q] * tcols],
+                                       sp_ptr[first + rows[q] * tcols + 1]):
+                            acc[np.uint64(sp_col[e])] += sp_val[e]
+                    src, off = acc, np.uint64(0)
+                # Noise, ADC and gain in one pass (the pool is zeros without
+                # noise); each tile read draws its own stretch of the pool.
+                d0 = noise_window(key, read * n_tiles + t) if std > 0.0 else np.uint64(0)
+                if adc_half > 0:
+                    for c in range(nc):
+                        x = src[off + np.uint64(c)] + std * pool[d0 + np.uint64(c)]
+                        out[dst + np.uint64(c)] += adc(x, adc_inv, adc_step, adc_half) * gt
+                elif std > 0.0:
+                    for c in range(nc):
+                        x = src[off + np.uint64(c)] + std * pool[d0 + np.uint64(c)]
+                        out[dst + np.uint64(c)] += x * gt
+                else:
+                    for c in range(nc):
+                        out[dst + np.uint64(c)] += src[off + np.uint64(c)] * gt
+            a = b
+    return events
 
 
 @njit(cache=True, parallel=True)
-def _read_batch(x, reads, rows, acc, out, counts, store, periphery):
-    """:func:`read_rows` of matrix 0 for every sample (row) of ``x``: its
-    nonzero entries are the driven rows, ``reads[b]`` its read number."""
-    tcols = store[0][0, TILE_COLS]
+def _read_batch(x, reads, spikes, n_spikes, rows, acc, out, counts, tile_parts, store,
+                periphery):
+    """:func:`deliver` for every sample (row) of ``x``: its nonzero entries
+    are the spikes, ``reads[b]`` its read number."""
     for b in prange(x.shape[0]):
         mode = get_fp_mode()
         set_fp_mode(mode | FTZ_DAZ)
         n = 0
         for r in range(x.shape[1]):
             if x[b, r] != 0:
-                rows[b, n] = r
+                spikes[b, n] = r
                 n += 1
-        read_rows(0, rows[b], n, reads[b], 0, tcols, out[b], 0, store, periphery, acc[b],
-                  counts[b])
+        n_spikes[b, 0] = n
+        deliver(reads[b], 0, spikes[b:b + 1], n_spikes[b], 0, rows[b], out[b], 0, tile_parts,
+                store, periphery, acc[b], counts[b])
         set_fp_mode(mode)
 
 
@@ -165,9 +232,9 @@ class CrossbarProjection:
     cfg:
         Device and periphery settings.
     matrices:
-        ``(weights, used, seed)`` per matrix, programmed in turn
-        (:func:`~neurosim.crossbar.tiles.program`; ``used=None``: the nonzero
-        weights), so only one dense matrix is held at a time.
+        The :class:`Matrix` es, programmed in turn
+        (:func:`~neurosim.crossbar.tiles.program`), so only one dense matrix
+        is held at a time.
     dtype:
         Type of the stored cells and of the read arithmetic.
     key:
@@ -177,30 +244,32 @@ class CrossbarProjection:
     ----------
     mats:
         Per matrix (rows, columns, first tile, tiles across, first dense
-        cell or -1, first sparse row pointer or -1).
+        cell or -1, first sparse row pointer or -1, delay slot, first
+        source, first target).
     counts:
         Per matrix (tile reads, driven rows, column outputs) of
         :meth:`read` (the backend keeps its own per thread).
     """
 
-    def __init__(self, cfg: CrossbarConfig, matrices: Iterable[tuple], dtype=np.float32,
+    def __init__(self, cfg: CrossbarConfig, matrices: Iterable[Matrix], dtype=np.float32,
                  key: np.uint64 = np.uint64(0)) -> None:
         self.cfg = cfg
         self.dtype = np.dtype(dtype)
         self.periphery = Periphery.from_config(cfg)
         self.key = np.uint64(key)
         rows, cols = cfg.tile_rows, cfg.tile_cols
-        mats, cells, ptrs, sp_col, sp_val, gains, present = [], [], [], [], [], [], []
+        mats, cells, ptrs, sp_col, sp_val, gains, present, per_row = [], [], [], [], [], [], [], []
         n_cells = n_ptrs = n_entries = n_tiles = 0
-        for weights, used, seed in matrices:
-            weights = np.asarray(weights)
-            tm = program(weights, cfg, seed, used=used, dtype=self.dtype)
-            dense = from_tiles(tm.g_diff, tm.tile_cols)
+        for mat in matrices:
+            weights = np.asarray(mat.weights)
             n_in, n_out = weights.shape
+            used = weights != 0 if mat.used is None else np.asarray(mat.used, bool)
+            tm = program(weights, cfg, mat.seed, used=used, dtype=self.dtype)
+            dense = from_tiles(tm.g_diff, tm.tile_cols)
             real = dense[:n_in, :n_out]
-            nonzero = np.count_nonzero(real)
-            if nonzero > SPARSE_FRACTION * real.size:
-                mats.append((n_in, n_out, n_tiles, tm.tile_cols, n_cells, -1))
+            link = (mat.slot, mat.first_source, mat.first_target)
+            if np.count_nonzero(real) > SPARSE_FRACTION * real.size:
+                mats.append((n_in, n_out, n_tiles, tm.tile_cols, n_cells, -1, *link))
                 cells.append(dense.ravel())
                 n_cells += dense.size
             else:
@@ -208,17 +277,18 @@ class CrossbarProjection:
                 slot = r * tm.tile_cols + c // cols
                 counts = np.bincount(slot, minlength=n_in * tm.tile_cols)
                 ptrs.append(n_entries + np.concatenate([[0], np.cumsum(counts)[:-1]]))
-                mats.append((n_in, n_out, n_tiles, tm.tile_cols, -1, n_ptrs))
+                mats.append((n_in, n_out, n_tiles, tm.tile_cols, -1, n_ptrs, *link))
                 sp_col.append((c % cols).astype(np.uint16))
                 sp_val.append(real[r, c])
                 n_ptrs += counts.size
                 n_entries += r.size
             gains.append(tm.gain)
             # A tile without synapses is not fabricated: it is never read.
-            mask = (np.asarray(weights) != 0) if used is None else np.asarray(used, bool)
-            present.append(to_tiles(mask, rows, cols).any(axis=(1, 2)))
+            present.append(to_tiles(used, rows, cols).any(axis=(1, 2)))
+            per_row.append(used.sum(axis=1) if mat.synapses_per_row is None
+                           else np.asarray(mat.synapses_per_row))
             n_tiles += tm.gain.size
-        self.mats = np.array(mats, dtype=np.int64).reshape(-1, 6)
+        self.mats = np.array(mats, dtype=np.int64).reshape(-1, 9)
         self.cells = np.concatenate(cells) if cells else np.zeros(0, self.dtype)
         # One pointer past the last entry: each (row, tile) ends where the next begins.
         self.sp_ptr = np.concatenate(ptrs + [np.array([n_entries])]).astype(np.int64)
@@ -226,11 +296,21 @@ class CrossbarProjection:
         self.sp_val = (np.concatenate(sp_val) if sp_val else np.zeros(0)).astype(self.dtype)
         self.gain = (np.concatenate(gains) if gains else np.zeros(0)).astype(self.dtype)
         self.present = np.concatenate(present) if present else np.zeros(0, dtype=bool)
+        self.row_synapses = np.zeros((len(mats), max(map(len, per_row), default=0)), np.int64)
+        for m, events in enumerate(per_row):
+            self.row_synapses[m, : events.size] = events
         self.counts = np.zeros((len(mats), 3), dtype=np.int64)
         self.store = (self.mats, self.cells, self.sp_ptr, self.sp_col, self.sp_val, self.gain,
-                      self.present, rows, cols)
+                      self.present, self.row_synapses, rows, cols)
         self._periphery_args = None
         self._scratch = None
+
+    def tile_parts(self, parts: int) -> np.ndarray:
+        """``(matrices, parts + 1)``: where each of ``parts`` parts' share of
+        every matrix's tile columns starts (whole tiles, for :func:`deliver`)."""
+        tcols = self.mats[:, TILE_COLS]
+        split = np.rint(np.outer(tcols, np.arange(parts + 1)) / parts)
+        return split.astype(np.int64).reshape(len(self.mats), parts + 1)
 
     @property
     def n_tiles(self) -> int:
@@ -241,7 +321,7 @@ class CrossbarProjection:
         return int(self.mats[m, N_ROWS]), int(self.mats[m, N_COLS])
 
     def periphery_args(self) -> tuple:
-        """The ``periphery`` argument of :func:`read_rows` (built once)."""
+        """The ``periphery`` argument of :func:`deliver` (built once)."""
         if self._periphery_args is None:
             per, dtype = self.periphery, self.dtype
             real = dtype.type
@@ -255,7 +335,7 @@ class CrossbarProjection:
 
     def conductances(self, m: int = 0) -> np.ndarray:
         """Matrix ``m``'s differential conductance per cell as read (siemens), ``(rows, cols)``."""
-        n_in, n_out, _, tcols, cell0, ptr0 = (int(v) for v in self.mats[m])
+        n_in, n_out, _, tcols, cell0, ptr0 = (int(v) for v in self.mats[m, :SLOT])
         cols = self.cfg.tile_cols
         if cell0 >= 0:
             width = tcols * cols
@@ -271,21 +351,22 @@ class CrossbarProjection:
     def read(self, x: np.ndarray, reads: np.ndarray) -> np.ndarray:
         """Outputs ``(batch, columns)`` of matrix 0 for binary rows ``x`` ``(batch, rows)``.
 
-        Sample ``b`` drives the rows where ``x[b]`` is nonzero, as read
-        number ``reads[b]``.  Samples run in parallel (numba's threads).
+        Sample ``b``'s spikes are the rows where ``x[b]`` is nonzero, read
+        as read number ``reads[b]``.  Samples run in parallel (numba's threads).
         """
         x = np.ascontiguousarray(x)
         n_in, n_out = self.shape(0)
         batch = x.shape[0]
         if self._scratch is None or self._scratch[0].shape[0] != batch:
-            # Per sample: its driven rows, a tile's columns, its tile work.
-            self._scratch = (np.empty((batch, n_in), np.int64),
+            # Per sample: its spikes, its driven rows, a tile's columns, its tile work.
+            self._scratch = (np.empty((batch, n_in), np.int32), np.empty((batch, 1), np.int64),
+                             np.empty((batch, n_in), np.int64),
                              np.empty((batch, self.cfg.tile_cols), self.dtype),
-                             np.zeros((batch, len(self.mats), 3), np.int64))
-        rows, acc, counts = self._scratch
+                             np.zeros((batch, len(self.mats), 3), np.int64), self.tile_parts(1))
+        spikes, n_spikes, rows, acc, counts, whole = self._scratch
         counts[:] = 0
         out = np.zeros((batch, n_out), self.dtype)
-        _read_batch(x, np.asarray(reads, np.int64), rows, acc, out, counts, self.store,
-                    self.periphery_args())
+        _read_batch(x, np.asarray(reads, np.int64), spikes, n_spikes, rows, acc, out, counts,
+                    whole, self.store, self.periphery_args())
         self.counts += counts.sum(axis=0)
         return out

@@ -44,7 +44,7 @@ from numba import njit
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.config.rram_lsm import CROP_SENSOR, FRAME, EncoderSection
 from neurosim.crossbar.periphery import noise_key
-from neurosim.crossbar.projection import CrossbarProjection
+from neurosim.crossbar.projection import CrossbarProjection, Matrix
 from neurosim.crossbar.random_device import expected_weight_std
 from neurosim.crossbar.tiles import READ_NOISE_STREAM
 from neurosim.data import saccade_events
@@ -159,7 +159,7 @@ class CrossbarSynapses(LiquidSynapses):
         else:
             # Every cell carries a synapse; the tile gain is then 1 / (g_max - g_min).
             matrix, self.factor = np.ones(shape), (cfg.g_max - cfg.g_min) * _PER_US * scale
-        self.projection = CrossbarProjection(cfg, [(matrix, None, seed)], dtype,
+        self.projection = CrossbarProjection(cfg, [Matrix(matrix, None, seed)], dtype,
                                              noise_key(seed, READ_NOISE_STREAM))
         self.dtype = self.projection.dtype
 

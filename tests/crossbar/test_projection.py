@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from neurosim.crossbar import device_params, projection
 from neurosim.crossbar.periphery import noise_key
-from neurosim.crossbar.projection import CELL0, CrossbarProjection
+from neurosim.crossbar.projection import CELL0, CrossbarProjection, Matrix
 
 
 def _sparse_weights(rng, n_in, n_out, density):
@@ -28,7 +28,7 @@ def test_ideal_read_is_the_sum_of_the_driven_rows(n_in, n_out, batch, seed):
     w = rng.normal(size=(n_in, n_out))
     x = _rows(rng, batch, n_in, 0.4)
     cfg = device_params(ideal=True, tile_rows=16, tile_cols=8)
-    xbar = CrossbarProjection(cfg, [(w, None, seed)], np.float64)
+    xbar = CrossbarProjection(cfg, [Matrix(w, None, seed)], np.float64)
     np.testing.assert_allclose(xbar.read(x, np.arange(batch)), x @ w, rtol=1e-12,
                                atol=1e-12 * np.abs(w).max())
 
@@ -54,7 +54,7 @@ def test_sparse_and_dense_storage_read_the_same_bits(settings_, dtype, monkeypat
     out = {}
     for layout, fraction in (("dense", 0.0), ("sparse", 1.0)):
         monkeypatch.setattr(projection, "SPARSE_FRACTION", fraction)
-        xbar = CrossbarProjection(cfg, [(w, None, 11)], dtype, noise_key(11, 2))
+        xbar = CrossbarProjection(cfg, [Matrix(w, None, 11)], dtype, noise_key(11, 2))
         assert (xbar.mats[0, CELL0] >= 0) == (layout == "dense")  # the path really taken
         out[layout] = (xbar.read(x, reads), xbar.counts.copy(), xbar.conductances())
     np.testing.assert_array_equal(out["sparse"][0], out["dense"][0])
@@ -66,8 +66,8 @@ def test_mostly_zero_cells_are_kept_sparse():
     rng = np.random.default_rng(0)
     w = _sparse_weights(rng, 64, 64, 0.02)
     ideal = CrossbarProjection(device_params(ideal=True, tile_rows=16, tile_cols=16),
-                               [(w, None, 1)])
-    noisy = CrossbarProjection(device_params(tile_rows=16, tile_cols=16), [(w, None, 1)])
+                               [Matrix(w, None, 1)])
+    noisy = CrossbarProjection(device_params(tile_rows=16, tile_cols=16), [Matrix(w, None, 1)])
     assert ideal.mats[0, CELL0] < 0 and ideal.sp_val.size == np.count_nonzero(w)
     assert noisy.mats[0, CELL0] >= 0  # programming noise: every cell conducts
 
@@ -76,7 +76,7 @@ def test_read_noise_depends_on_the_read_number_only():
     rng = np.random.default_rng(1)
     w = rng.normal(size=(40, 30))
     cfg = device_params(adc_bits=None, read_noise=0.05, tile_rows=16, tile_cols=8)
-    xbar = CrossbarProjection(cfg, [(w, None, 5)], np.float32, noise_key(5, 2))
+    xbar = CrossbarProjection(cfg, [Matrix(w, None, 5)], np.float32, noise_key(5, 2))
     x = _rows(rng, 9, 40, 0.3)
     reads = rng.permutation(100)[:9]
     whole = xbar.read(x, reads)
@@ -86,7 +86,7 @@ def test_read_noise_depends_on_the_read_number_only():
     np.testing.assert_array_equal(parts, whole[order])
     other = xbar.read(x, reads + 1)
     assert not np.array_equal(other, whole)
-    quiet = CrossbarProjection(cfg.model_copy(update={"read_noise": 0.0}), [(w, None, 5)],
+    quiet = CrossbarProjection(cfg.model_copy(update={"read_noise": 0.0}), [Matrix(w, None, 5)],
                                np.float32)
     assert np.abs(whole - quiet.read(x, reads)).max() > 0
 
@@ -94,7 +94,7 @@ def test_read_noise_depends_on_the_read_number_only():
 def test_reads_count_tile_work():
     # 20 x 10 on 8 x 4 tiles: 3 tile rows, 3 tile columns (4 + 4 + 2 columns).
     w = np.ones((20, 10))
-    xbar = CrossbarProjection(device_params(ideal=True, tile_rows=8, tile_cols=4), [(w, None, 0)])
+    xbar = CrossbarProjection(device_params(ideal=True, tile_rows=8, tile_cols=4), [Matrix(w, None, 0)])
     x = np.zeros((2, 20), np.float32)
     x[0, [0, 1, 17]] = 1  # tile rows 0 (two rows) and 2
     x[1, 9] = 1  # tile row 1
