@@ -12,14 +12,23 @@
    its wheels do not work with this torch and a source build takes ~10 min.
 4. Times analog inference (samples/s, one thread) and the ``crossbar``
    backend against ``cpu`` on CUBA (4,000 neurons, 1 s), best of 5 rounds
-   taken in turn (CPU time of the process: the runs are single-threaded).
+   taken in turn (CPU time of the process: the runs are single-threaded;
+   at 4,000 neurons neither backend splits its work between threads).
 
 Writes ``results/crossbar.json`` and ``results/crossbar.png``
 (``--cuba-only``: only step 4's backend timing, to ``results/crossbar_cuba.json``).
+``--threads``: wall time of the ``crossbar`` backend on scaled CUBA (4,000 to
+16,000 neurons) on one and on two threads (to ``results/crossbar_threads.json``).
+``--against TREE`` times step 4 in this checkout and in another one (e.g.
+``git worktree add ../before HEAD~3``), alternating fresh processes, and
+prints each tree's crossbar/cpu ratios (to ``results/crossbar_cuba_ab.json``):
+on a shared machine, compare the ratios of one invocation, not seconds.
 
     python benchmarks/bench_crossbar.py            # ~3-5 min on 2 busy cores
     python benchmarks/bench_crossbar.py --epochs 1 --repeats 1   # quicker
     python benchmarks/bench_crossbar.py --cuba-only               # ~1 min
+    python benchmarks/bench_crossbar.py --against ../before --rounds 5   # ~4 min
+    python benchmarks/bench_crossbar.py --threads                 # ~1 min
 """
 
 from __future__ import annotations
@@ -31,13 +40,19 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import gzip  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+#: The source tree whose neurosim is timed: this checkout, or the one an
+#: A/B run (``--against``) names for its worker processes.
+TREE = Path(os.environ.get("NEUROSIM_BENCH_TREE") or Path(__file__).resolve().parents[1])
+sys.path.insert(0, str(TREE))
 
 from _results import write_result  # noqa: E402
 from neurosim.config import load_config  # noqa: E402
@@ -189,6 +204,66 @@ def cuba_overhead() -> dict[str, dict]:
     return cuba
 
 
+def thread_scaling(scales=(1, 2, 4), repeats: int = 3) -> dict[str, dict]:
+    """Best wall time of 0.2 s of scaled CUBA on the crossbar (defaults) with
+    one and two threads, the two runs of a size taken in turn."""
+    out = {}
+    for scale in scales:
+        sims = {}
+        for threads in (1, 2):
+            cfg = load_config("cuba_scaled", overrides=["backend=crossbar", f"scale={scale}",
+                                                        f"threads={threads}",
+                                                        "record.spikes=none"])
+            sims[threads] = Simulation(build_network(cfg), cfg)
+            sims[threads].run(0.02)
+        best = dict.fromkeys(sims, np.inf)
+        for _ in range(repeats):
+            for threads, sim in sims.items():
+                t0 = time.perf_counter()
+                sim.run(0.2)
+                best[threads] = min(best[threads], time.perf_counter() - t0)
+        n = sims[1].network.n_neurons
+        row = {"neurons": n, "parts_with_2_threads": sims[2].backend.parts,
+               "seconds_1_thread": best[1], "seconds_2_threads": best[2],
+               "speedup": best[1] / best[2]}
+        out[f"scale_{scale}"] = row
+        print(f"crossbar, scaled CUBA {n:,} neurons, 0.2 s: 1 thread {best[1]:.3f} s, 2 threads "
+              f"{best[2]:.3f} s ({row['parts_with_2_threads']} parts): {row['speedup']:.2f}x",
+              flush=True)
+        del sims
+    return out
+
+
+def cuba_ab(other: Path, rounds: int) -> dict:
+    """:func:`cuba_seconds` of this tree and of ``other`` in alternating fresh
+    processes (``--cuba-worker``), ``rounds`` each; medians of the seconds and
+    of the ratios to ``cpu`` of each process."""
+    trees = {"this": TREE, "other": other.resolve()}
+    runs = {key: [] for key in trees}
+    for r in range(rounds):
+        for key, tree in trees.items():
+            env = dict(os.environ, NEUROSIM_BENCH_TREE=str(tree))
+            out = subprocess.run([sys.executable, __file__, "--cuba-worker"], env=env, cwd=tree,
+                                 capture_output=True, text=True, check=True).stdout
+            row = json.loads(out.strip().splitlines()[-1])
+            runs[key].append(row)
+            print(f"round {r + 1} {key}: " + ", ".join(
+                f"{label} {v['seconds'] * 1e3:.1f} ms ({v['seconds'] / row['cpu']['seconds']:.2f}x)"
+                for label, v in row.items()), flush=True)
+    summary = {}
+    for key, rows in runs.items():
+        summary[key] = {"tree": str(trees[key]), "rounds": rows, "median": {
+            label: {"seconds": statistics.median(r[label]["seconds"] for r in rows),
+                    "overhead_vs_cpu": statistics.median(r[label]["seconds"] / r["cpu"]["seconds"]
+                                                         for r in rows)}
+            for label in rows[0]}}
+    for label in runs["this"][0]:
+        a, b = summary["this"]["median"][label], summary["other"]["median"][label]
+        print(f"CUBA-4k, 1 s on {label}: this {a['seconds']:.3f} s ({a['overhead_vs_cpu']:.2f}x "
+              f"cpu) | other {b['seconds']:.3f} s ({b['overhead_vs_cpu']:.2f}x cpu)", flush=True)
+    return summary
+
+
 def plot(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -242,8 +317,30 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-cuba", action="store_true")
     ap.add_argument("--cuba-only", action="store_true",
                     help="only time the crossbar backend on CUBA (results/crossbar_cuba.json)")
+    ap.add_argument("--against", type=Path, metavar="TREE",
+                    help="A/B of the CUBA timing against another source tree")
+    ap.add_argument("--rounds", type=int, default=5, help="processes per tree with --against")
+    ap.add_argument("--threads", action="store_true",
+                    help="only time the crossbar backend on one and two threads")
+    ap.add_argument("--cuba-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=RESULTS / "crossbar.json")
     args = ap.parse_args(argv)
+    if args.cuba_worker:  # one process of an A/B: its timings as one JSON line
+        cuba = cuba_seconds(CUBA_VARIANTS, repeats=3)
+        print(json.dumps({label: {"seconds": row["seconds"]} for label, row in cuba.items()}))
+        return 0
+    if args.threads:
+        out = RESULTS / "crossbar_threads.json"
+        write_result({"machine": machine(), "cuba_scaled_0_2s": thread_scaling(),
+                      "notes": NOTES[:1]}, out, indent=2, default=str)
+        print(f"wrote {out}")
+        return 0
+    if args.against:
+        out = RESULTS / "crossbar_cuba_ab.json"
+        write_result({"machine": machine(), "cuba_4k_1s": cuba_ab(args.against, args.rounds),
+                      "notes": NOTES[:1]}, out, indent=2, default=str)
+        print(f"wrote {out}")
+        return 0
     if args.cuba_only:
         out = RESULTS / "crossbar_cuba.json"
         write_result({"machine": machine(), "cuba_4k_1s": cuba_overhead(), "notes": NOTES[:1]},

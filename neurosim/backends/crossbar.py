@@ -127,8 +127,9 @@ class CrossbarBackend(CpuBackend):
 
     plastic = False
     #: A part per this many neurons at most: below it, a step's reads cost
-    #: about as much as waking the threads (benchmarks/bench_crossbar.py).
-    min_neurons_per_part = 8_000
+    #: about as much as waking the threads (``benchmarks/bench_crossbar.py
+    #: --threads``).
+    min_neurons_per_part = 4_000
 
     def __init__(self, network, threads: int = 1, device: str = "cpu",
                  settings: CrossbarConfig | None = None, seed: int = 0) -> None:
