@@ -183,6 +183,10 @@ def device_weight_std(cfg: CrossbarConfig) -> float:
 # The liquid
 # ---------------------------------------------------------------------------
 
+#: update_block's spike list, which it does not write (the engine's group loop scans).
+_NO_SPIKE_LIST = np.zeros((1, 1), np.int32)
+
+
 @njit(cache=True)
 def _advance(v, x, par, spikes):
     """One ``lif_discrete`` step of every neuron (``v`` and the rows ``x``
@@ -192,9 +196,6 @@ def _advance(v, x, par, spikes):
     for i in range(v.size):
         spikes[i] = x[2, i] == mark
 
-
-#: update_block's spike list, which it does not write (the group loop scans).
-_NO_SPIKE_LIST = np.zeros((1, 1), np.int32)
 
 
 def liquid_parameters(decay: float, threshold: float, dtype) -> np.ndarray:
@@ -214,8 +215,9 @@ def run_liquid(frames: np.ndarray, synapses: LiquidSynapses, n_neurons: int, dec
     ``record`` the spike rasters ``(n, steps, n_neurons)`` are returned too.
     Sample ``k`` reads its synapses at step ``t`` as read number
     ``(first_sample + k) * steps + t``; by default ``first_sample`` is
-    ``synapses.samples_read``, which the run then advances by ``n``, so that
-    every sample a crossbar reads gets read noise of its own.
+    ``synapses.samples_read``, and the run leaves ``samples_read`` at
+    ``first_sample + n``, so that every sample a crossbar reads gets read
+    noise of its own (whatever the batch: the reads are numbered by sample).
     """
     n, steps, n_in = frames.shape
     first = synapses.samples_read if first_sample is None else first_sample
