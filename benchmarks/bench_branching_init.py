@@ -38,7 +38,7 @@ from neurosim.reservoir.pipeline import dynamics, liquid_spec, split_peaks  # no
 
 def trajectory(cfg, data, w_init, samples, every, probe, seed):
     seeds = np.random.SeedSequence(seed).spawn(3)
-    liquid = build_liquid(liquid_spec(cfg), seeds[0])
+    liquid = build_liquid(liquid_spec(cfg), seed)
     sim = LiquidSimulator(liquid, dynamics(cfg), seed, cfg.threads)
     train, test = data["train"], data["test"]
     order = np.random.default_rng(seeds[1]).permutation(50_000)[:samples]

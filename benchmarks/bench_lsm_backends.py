@@ -46,8 +46,7 @@ from neurosim.reservoir.torch_simulate import TorchLiquidSimulator  # noqa: E402
 
 def speed(cfg, args, data) -> dict:
     """Feature extraction of the same samples on both backends, from the same weights."""
-    seeds = np.random.SeedSequence(cfg.seed).spawn(5)
-    liquid = build_liquid(liquid_spec(cfg), seeds[0])
+    liquid = build_liquid(liquid_spec(cfg), cfg.seed)
     dyn = dynamics(cfg)
     cpu = LiquidSimulator(liquid, dyn, seed=1, threads=args.threads)
     train, test = data["train"], data["test"]

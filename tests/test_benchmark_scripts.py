@@ -1,4 +1,4 @@
-"""The cpu-vs-torch benchmark scripts run at a tiny size and report backends that agree.
+"""The cpu-vs-torch and A/B benchmark scripts run at a tiny size and report results that agree.
 
 Their timings are not checked (those belong to the benchmarks); what is
 checked is that each script runs through and that the agreement it reports
@@ -51,3 +51,17 @@ def test_bench_lsm_backends_reports_identical_counts(tmp_path):
     assert row["cpu_synaptic_events"] > 0
     assert row["torch_synaptic_events"] == pytest.approx(row["cpu_synaptic_events"], rel=0.01)
     assert row["fraction_counts_identical"] >= 0.99
+
+
+def test_ab_nalsm_of_a_tree_against_itself_reports_the_same_features(tmp_path):
+    data = tmp_path / "fmnist"
+    data.mkdir()
+    write_dataset(data, n_train=20, n_test=10)
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / "ab_nalsm.py"), "--against",
+                           str(BENCHMARKS.parent), "--data", str(data), "--samples", "3",
+                           "--repeats", "1", "--inner", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert row["same_features"] and row["samples"] == 3
+    assert len(row["this_samples_per_s"]) == len(row["other_samples_per_s"]) == 1

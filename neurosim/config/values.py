@@ -48,7 +48,7 @@ class Value(ABC):
 
     Written in YAML either as a quantity (``1.62 mV``: a :class:`Constant`) or
     as a mapping with a ``dist`` key (:class:`Uniform`, :class:`Normal`,
-    :class:`LogNormal`, or an explicit :class:`Constant`), each with an
+    :class:`LogNormal`, :class:`RandomSign`, or an explicit :class:`Constant`), each with an
     optional ``clip: [lo, hi]`` (either may be ``null``) applied to samples.
 
     Attributes
@@ -248,9 +248,31 @@ class LogNormal(Value):
         return problems
 
 
+@dataclass(frozen=True, kw_only=True)
+class RandomSign(Value):
+    """``{dist: random_sign, magnitude: X}``: ``+X`` or ``-X`` with equal odds.
+
+    The input synapses of a liquid (Maass et al. 2002; the NALSM liquid) are
+    excitatory or inhibitory at random with one magnitude.
+    """
+
+    magnitude: float
+    dist: ClassVar[str] = "random_sign"
+    fields: ClassVar[tuple[str, ...]] = ("magnitude",)
+
+    def dist_args(self) -> tuple[float, float]:
+        return self.magnitude, self.magnitude
+
+    def _draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return np.where(rng.random(n) < 0.5, -self.magnitude, self.magnitude)
+
+    def _support(self) -> tuple[float, float]:
+        return -abs(self.magnitude), abs(self.magnitude)
+
+
 #: ``dist`` name -> class.
 DISTRIBUTIONS: dict[str, type[Value]] = {
-    cls.dist: cls for cls in (Constant, Uniform, Normal, LogNormal)
+    cls.dist: cls for cls in (Constant, Uniform, Normal, LogNormal, RandomSign)
 }
 
 

@@ -37,13 +37,14 @@ from neurosim.network.grid import grid_positions
 from neurosim.network.memory import check_fits
 from neurosim.network.parameters import ParameterGroups, draw_parameters, parameter_groups
 from neurosim.network.plasticity import Plasticity, build_plasticity
-from neurosim.network.random import CONSTANT, LOGNORMAL, NORMAL, UNIFORM
+from neurosim.network.random import CONSTANT, LOGNORMAL, NORMAL, RANDOM_SIGN, UNIFORM
 from neurosim.units import to_steps
 
 #: The coordinates of neurons not on a grid (rules other than ``distance``).
 _NOWHERE = np.zeros((0, 3))
 
-_DIST_CODES = {"constant": CONSTANT, "uniform": UNIFORM, "normal": NORMAL, "lognormal": LOGNORMAL}
+_DIST_CODES = {"constant": CONSTANT, "uniform": UNIFORM, "normal": NORMAL, "lognormal": LOGNORMAL,
+               "random_sign": RANDOM_SIGN}
 
 
 @dataclass

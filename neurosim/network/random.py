@@ -49,7 +49,7 @@ def normal(key, counter):
 
 
 # Distribution codes shared with neurosim.network.build.
-CONSTANT, UNIFORM, NORMAL, LOGNORMAL = 0, 1, 2, 3
+CONSTANT, UNIFORM, NORMAL, LOGNORMAL, RANDOM_SIGN = 0, 1, 2, 3, 4
 
 
 @njit(cache=True)
@@ -68,6 +68,8 @@ def sample(dist, key, counter):
         x = a + (b - a) * uniform(key, counter)
     elif code == NORMAL:
         x = a + b * normal(key, counter)
+    elif code == RANDOM_SIGN:
+        x = -a if uniform(key, counter) < 0.5 else a
     else:
         x = a * np.exp(b * normal(key, counter))
     return min(max(x, dist[3]), dist[4])

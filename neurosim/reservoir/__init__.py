@@ -8,11 +8,11 @@
 """
 
 from neurosim.reservoir.branching import branching_factor
-from neurosim.reservoir.liquid import Liquid, LiquidSpec, build_liquid, connection_probability
+from neurosim.reservoir.liquid import Liquid, LiquidSpec, build_liquid, liquid_network
 from neurosim.reservoir.readout import l1_features, train_ridge, train_softmax
 from neurosim.reservoir.simulate import Dynamics, LiquidSimulator
 
 __all__ = [
     "Dynamics", "Liquid", "LiquidSimulator", "LiquidSpec", "branching_factor", "build_liquid",
-    "connection_probability", "l1_features", "train_ridge", "train_softmax",
+    "liquid_network", "l1_features", "train_ridge", "train_softmax",
 ]

@@ -15,6 +15,10 @@ neuron's (random for inputs), and plasticity keeps weights inside bounds set
 by the presynaptic type (excitatory ``[0, w_max]``, inhibitory
 ``[-w_max, 0]``, input ``[-w_max, w_max]``).
 
+The network builder draws these synapses (:func:`liquid_network` is the
+liquid written as a network: rule ``distance`` over a ``grids:`` grid), so
+a liquid is the same as the network a YAML file with those sections gives.
+
 The synapses are stored once, in CSR order by presynaptic neuron (``pre_ptr``,
 ``post``, ``weight``), with a CSC index over the same synapse ids
 (``in_ptr``, ``in_syn``), so a spike touches only its own outgoing synapses
@@ -27,11 +31,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-EXC, INH, INPUT = 0, 1, 2
+from neurosim.config.run import RunConfig
+from neurosim.network.build import build_network
+from neurosim.network.grid import grid_positions
 
-# Pairs per block when drawing the recurrent synapses: bounds the temporary
-# distance matrix (8000 x 512 float64 = 32 MB) for large grids.
-_BLOCK_ROWS = 512
+EXC, INH, INPUT = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -98,46 +102,55 @@ class Liquid:
         return ptr, self.post[: ptr[-1]]
 
 
-def connection_probability(spec: LiquidSpec, kind_pre: np.ndarray, kind_post: np.ndarray,
-                           distance: np.ndarray) -> np.ndarray:
-    """``C[type_pre, type_post] * exp(-(D / lambda)^2)`` elementwise."""
-    c = np.array([[spec.c_ee, spec.c_ei], [spec.c_ie, spec.c_ii]])
-    return c[kind_pre, kind_post] * np.exp(-((distance / spec.lam) ** 2))
+def liquid_network(spec: LiquidSpec, seed: int) -> RunConfig:
+    """The liquid's structure as a network description (no dynamics: the
+    reservoir steps it with its own constants, :class:`Dynamics`).
+
+    Populations ``exc`` and ``inh`` share one shuffled grid and connect by
+    rule ``distance``; ``input`` (spikes given per sample) projects onto both
+    with rule ``fixed_probability`` and a ``random_sign`` weight.  Inhibitory
+    synapses carry their sign (``lif_discrete`` adds both receptors).
+    """
+    liquid_pops = {"exc": spec.n_exc, "inh": spec.n_liquid - spec.n_exc}
+    populations = {name: {"size": size, "model": "lif_discrete"}
+                   for name, size in liquid_pops.items()}
+    populations["input"] = {"size": spec.n_inputs, "model": "spike_generator",
+                            "params": {"times": []}}
+    c = {("exc", "exc"): spec.c_ee, ("exc", "inh"): spec.c_ei, ("inh", "exc"): spec.c_ie,
+         ("inh", "inh"): spec.c_ii}
+    projections = {
+        f"{pre[0]}{post[0]}": {
+            "source": pre, "target": post, "receptor": pre,
+            "connect": {"rule": "distance", "C": p, "lambda": spec.lam},
+            "weight": spec.w_init if pre == "exc" else -spec.w_init}
+        for (pre, post), p in c.items()}
+    for post in liquid_pops:
+        projections[f"input_{post}"] = {
+            "source": "input", "target": post, "receptor": "exc",
+            "connect": {"rule": "fixed_probability", "p": spec.input_density},
+            "weight": {"dist": "random_sign", "magnitude": spec.w_init}}
+    return RunConfig.model_validate({
+        # The duration is never run: the reservoir drives the liquid per sample.
+        "name": "liquid", "seed": seed, "duration": "1 ms", "precision": "float32",
+        "populations": populations,
+        "grids": {"liquid": {"shape": list(spec.grid), "populations": list(liquid_pops)}},
+        "projections": projections})
 
 
-def build_liquid(spec: LiquidSpec, seed: int | np.random.SeedSequence) -> Liquid:
-    """Draw a liquid from the seeded generator tree (positions, recurrent, input)."""
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    rng_pos, rng_rec, rng_inp = (np.random.default_rng(s) for s in root.spawn(3))
-    n, n_in = spec.n_liquid, spec.n_inputs
-    kind = np.full(n + n_in, INPUT, dtype=np.int8)
+def build_liquid(spec: LiquidSpec, seed: int) -> Liquid:
+    """Build the liquid of :func:`liquid_network` for a run's root ``seed``."""
+    cfg = liquid_network(spec, seed)
+    net = build_network(cfg)
+    syn = net.synapses()
+    order = np.lexsort((syn["post"], syn["pre"]))
+    n = spec.n_liquid
+    kind = np.full(n + spec.n_inputs, INPUT, dtype=np.int8)
     kind[: spec.n_exc] = EXC
     kind[spec.n_exc : n] = INH
-    grid = np.stack(np.meshgrid(*(np.arange(g) for g in spec.grid), indexing="ij"), -1)
-    position = grid.reshape(-1, 3)[rng_pos.permutation(n)].astype(np.float64)
-
-    pres, posts = [], []
-    for start in range(0, n, _BLOCK_ROWS):
-        rows = np.arange(start, min(start + _BLOCK_ROWS, n))
-        dist = np.linalg.norm(position[rows, None, :] - position[None, :, :], axis=-1)
-        p = connection_probability(spec, kind[rows, None], kind[None, :n], dist)
-        p[np.arange(rows.size), rows] = 0.0  # no autapses
-        i, j = np.nonzero(rng_rec.random(p.shape) < p)
-        pres.append(rows[i])
-        posts.append(j)
-    inp_mask = rng_inp.random((n_in, n)) < spec.input_density
-    i, j = np.nonzero(inp_mask)
-    pres.append(n + i)
-    posts.append(j)
-    pre = np.concatenate(pres).astype(np.int64)
-    post = np.concatenate(posts).astype(np.int32)  # already sorted by (pre, post)
-
-    sign = np.where(kind[pre] == INH, -1.0, 1.0)
-    is_inp = kind[pre] == INPUT
-    sign[is_inp] = np.where(rng_inp.random(int(is_inp.sum())) < 0.5, -1.0, 1.0)
-    weight = (sign * spec.w_init).astype(np.float32)
-
-    return from_synapses(spec, kind, position, pre, post, weight)
+    positions = grid_positions(cfg)
+    position = np.concatenate([positions["exc"], positions["inh"]])
+    return from_synapses(spec, kind, position, syn["pre"][order], syn["post"][order],
+                         syn["weight"][order])
 
 
 def from_synapses(spec: LiquidSpec, kind: np.ndarray, position: np.ndarray, pre: np.ndarray,

@@ -226,7 +226,7 @@ def _read_result(path: Path) -> Target:
 
 def _liquid(cfg: LSMConfig) -> Liquid:
     # The same seed child as run_lsm, so the liquid is the run's.
-    return build_liquid(liquid_spec(cfg), np.random.SeedSequence(cfg.seed).spawn(5)[0])
+    return build_liquid(liquid_spec(cfg), cfg.seed)
 
 
 def load_target(target: str | os.PathLike, overrides: Iterable[str] = ()) -> Target:

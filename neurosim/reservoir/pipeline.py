@@ -175,7 +175,7 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     seeds = np.random.SeedSequence(cfg.seed).spawn(_SEED_STREAMS)
     rng_split, rng_init = np.random.default_rng(seeds[1]), np.random.default_rng(seeds[2])
     input_seed = int(seeds[3].generate_state(1)[0])
-    liquid = build_liquid(liquid_spec(cfg), seeds[0]) if liquid is None else liquid
+    liquid = build_liquid(liquid_spec(cfg), cfg.seed) if liquid is None else liquid
     if cfg.backend == "torch":  # imported here: torch loads only when asked for
         from neurosim.reservoir.torch_simulate import TorchLiquidSimulator
         sim = TorchLiquidSimulator(liquid, dynamics(cfg), input_seed, threads or cfg.threads,

@@ -11,6 +11,7 @@ from neurosim.config import (
     Constant,
     LogNormal,
     Normal,
+    RandomSign,
     RunConfig,
     Uniform,
     apply_overrides,
@@ -516,6 +517,17 @@ def test_negative_median_lognormal_gives_negative_samples():
     value = parse_value({"dist": "lognormal", "median": "-9 mV", "sigma": 0.2})
     x = value.sample(_rng(), 1000)
     assert (x < 0).all() and value.bounds == (-math.inf, 0.0)
+
+
+def test_random_sign_statistics_and_yaml_round_trip():
+    value = parse_value({"dist": "random_sign", "magnitude": "3 mV"})
+    assert isinstance(value, RandomSign) and (value.magnitude, value.dim) == (3e-3, "V")
+    x = value.sample(_rng(), N)
+    assert set(np.unique(x)) == {-3e-3, 3e-3}
+    # The count of + signs is binomial(N, 1/2).
+    assert abs((x > 0).sum() - N / 2) < 5 * math.sqrt(N / 4)
+    assert value.bounds == (-3e-3, 3e-3)
+    assert parse_value(value.to_yaml()) == value
 
 
 def test_clip_is_respected():

@@ -105,6 +105,22 @@ def test_weight_distributions_match_their_definitions(weight, check):
     assert got_spread == pytest.approx(spread, rel=0.03)
 
 
+def test_random_sign_weights_have_one_magnitude_and_even_signs():
+    cfg = config("""
+        seed: 4
+        duration: 1 ms
+        populations:
+          a: {size: 500, model: lif_discrete}
+          b: {size: 400, model: lif_discrete}
+        projections:
+          p: {source: a, target: b, receptor: exc, connect: {rule: fixed_indegree, k: 50},
+              weight: {dist: random_sign, magnitude: 2.5}}
+        """)
+    w = build_network(cfg).synapses("p")["weight"]
+    assert set(np.unique(w)) == {-2.5, 2.5}
+    assert abs((w > 0).sum() - w.size / 2) < 5 * np.sqrt(w.size / 4)
+
+
 def test_clipped_distributions_respect_their_bounds():
     syn = network("{rule: fixed_indegree, k: 100}",
                   weight="{dist: normal, mean: 10 pA, std: 8 pA, clip: [0 pA, 15 pA]}").synapses("p")

@@ -1,9 +1,12 @@
-"""3-D liquid connectivity against p = C exp(-(D/lambda)^2), counted pair by pair here."""
+"""3-D liquid connectivity against p = C exp(-(D/lambda)^2), counted pair by pair here,
+and the liquid as the network its YAML sections describe."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from conftest import config
+from neurosim.network import build_network
 from neurosim.reservoir import LiquidSpec, build_liquid
 from neurosim.reservoir.liquid import EXC, INH, INPUT
 
@@ -71,3 +74,40 @@ def test_same_seed_same_liquid():
     np.testing.assert_array_equal(a.post, b.post)
     np.testing.assert_array_equal(a.weight, b.weight)
     assert not np.array_equal(a.post, build_liquid(SPEC, seed=6).post)
+
+
+def test_the_liquid_is_the_network_its_yaml_sections_describe():
+    """The liquid's synapses are those of a plain network config with a
+    ``grids:`` section, rule ``distance`` and ``random_sign`` input weights."""
+    spec = LiquidSpec(grid=(4, 5, 6), n_inputs=30, input_density=0.2)
+    text = """
+        seed: 9
+        duration: 1 ms
+        precision: float32
+        populations:
+          exc: {size: 96, model: lif_discrete}
+          inh: {size: 24, model: lif_discrete}
+          input: {size: 30, model: spike_generator, params: {times: []}}
+        grids:
+          liquid: {shape: [4, 5, 6], populations: [exc, inh]}
+        projections:
+          ee: {source: exc, target: exc, receptor: exc, weight: 3.0,
+               connect: {rule: distance, C: 0.2, lambda: 3.0}}
+          ei: {source: exc, target: inh, receptor: exc, weight: 3.0,
+               connect: {rule: distance, C: 0.1, lambda: 3.0}}
+          ie: {source: inh, target: exc, receptor: inh, weight: -3.0,
+               connect: {rule: distance, C: 0.3, lambda: 3.0}}
+          ii: {source: inh, target: inh, receptor: inh, weight: -3.0,
+               connect: {rule: distance, C: 0.05, lambda: 3.0}}
+          input_exc: {source: input, target: exc, receptor: exc,
+                      connect: {rule: fixed_probability, p: 0.2},
+                      weight: {dist: random_sign, magnitude: 3.0}}
+          input_inh: {source: input, target: inh, receptor: exc,
+                      connect: {rule: fixed_probability, p: 0.2},
+                      weight: {dist: random_sign, magnitude: 3.0}}
+        """
+    syn = build_network(config(text)).synapses()
+    liquid = build_liquid(spec, seed=9)
+    got = sorted(zip(liquid.pre(), liquid.post, liquid.weight))
+    want = sorted(zip(syn["pre"], syn["post"], syn["weight"]))
+    assert got == want and len(got) > 500
