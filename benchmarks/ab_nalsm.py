@@ -5,12 +5,14 @@ Both trees simulate the *same* liquid (built once by this checkout, handed
 to each as arrays) on the same test images: ``--samples`` samples of
 250 ms from ``W_ini``, the features the readout gets.  Each repeat runs one
 fresh process per tree, alternating, and each process takes the best of
-``--inner`` passes; the script prints both trees' best and median
+``--inner`` passes (from ``W_ini`` after ``--init`` initialisation samples,
+also timed); the script prints both trees' best and median
 samples/s and the ratio of the medians (this tree's time / the other's)::
 
     python benchmarks/ab_nalsm.py --against ../before --threads 1 --repeats 5
 
-The spike counts of both trees are compared too (``same features``).
+``--backend torch`` times the torch batched liquid instead of the numba
+one.  The spike counts of both trees are compared too (``same features``).
 Timing belongs here, never in the tests.  On a shared machine, compare the
 ratio, not the seconds.
 """
@@ -62,19 +64,30 @@ def child(args) -> None:
     arrays = np.load(args.liquid)
     liquid = from_synapses(liquid_spec(cfg), arrays["kind"], arrays["position"], arrays["pre"],
                            arrays["post"], arrays["weight"])
-    sim = LiquidSimulator(liquid, dynamics(cfg), 1, args.threads)
+    if args.backend == "torch":
+        from neurosim.reservoir.torch_simulate import TorchLiquidSimulator
+        sim = TorchLiquidSimulator(liquid, dynamics(cfg), 1, args.threads, batch=args.batch)
+    else:
+        sim = LiquidSimulator(liquid, dynamics(cfg), 1, args.threads)
     data = load_fashion_mnist(cfg.data.path)
     peak = split_peaks(cfg.encoder.peak_from, data["train"].images, data["test"].images)
     probs = normalise_images(data["test"].images[: args.samples], peak["test"])
     ids = np.arange(args.samples)
     steps = cfg.steps(cfg.protocol.sample_duration)
     sim.run(probs[:2], ids[:2], 5)  # compile outside the timing
+    init_s = 0.0
+    if args.init:  # W_ini, as the pipeline's per-sample phase starts from it
+        init_probs = normalise_images(data["train"].images[: args.init], peak["train"])
+        t0 = time.perf_counter()
+        sim.initialise(init_probs, (1 << 40) + np.arange(args.init),
+                       cfg.steps(cfg.protocol.init_duration))
+        init_s = time.perf_counter() - t0
     best = np.inf
     for _ in range(args.inner):
         t0 = time.perf_counter()
         counts, _, _ = sim.run(probs, ids, steps)
         best = min(best, time.perf_counter() - t0)
-    print(json.dumps({"wall_s": best, "counts_sum": int(np.asarray(counts).sum()),
+    print(json.dumps({"wall_s": best, "init_s": init_s, "counts_sum": int(np.asarray(counts).sum()),
                       "counts_hash": int(np.asarray(counts, np.int64).ravel()
                                          @ np.arange(1, np.asarray(counts).size + 1) % 2**61)}))
 
@@ -85,7 +98,11 @@ def main() -> int:
     ap.add_argument("--config", default="nalsm_fashion")
     ap.add_argument("--data", help="Fashion-MNIST folder (default: the config's)")
     ap.add_argument("--samples", type=int, default=60)
+    ap.add_argument("--init", type=int, default=0,
+                    help="initialisation samples (plastic configs) before the timed phase")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--backend", choices=("cpu", "torch"), default="cpu")
+    ap.add_argument("--batch", type=int, default=32, help="samples per torch batch")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--inner", type=int, default=3, help="passes per process (best is kept)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -108,7 +125,8 @@ def main() -> int:
                 cmd = [sys.executable, os.path.abspath(__file__), "--child", "--tree", tree,
                        "--liquid", path, "--config", args.config, "--samples",
                        str(args.samples), "--threads", str(args.threads), "--inner",
-                       str(args.inner)] + (["--data", args.data] if args.data else [])
+                       str(args.inner), "--init", str(args.init), "--backend", args.backend,
+                       "--batch", str(args.batch)] + (["--data", args.data] if args.data else [])
                 out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                                      cwd=tree, env={**os.environ, "PYTHONPATH": tree}).stdout
                 runs[key].append(json.loads(out.strip().splitlines()[-1]))
@@ -116,13 +134,18 @@ def main() -> int:
     med = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items()}
     same = runs["this"][0]["counts_hash"] == runs["other"][0]["counts_hash"]
     ratio = med["this"] / med["other"]
-    print(f"{args.config}, {args.samples} samples, threads={args.threads}: this best "
+    init = {k: statistics.median(r["init_s"] for r in v) for k, v in runs.items()}
+    print(f"{args.config} ({args.backend}), {args.samples} samples, threads={args.threads}: this best "
           f"{max(rate['this']):.1f} median {statistics.median(rate['this']):.1f} samples/s | "
           f"other best {max(rate['other']):.1f} median {statistics.median(rate['other']):.1f} "
           f"samples/s | time ratio {ratio:.3f} | same features: {same}")
-    print(json.dumps({"config": args.config, "samples": args.samples, "threads": args.threads,
+    if args.init:
+        print(f"initialisation, {args.init} samples: this median {init['this']:.3f} s | other "
+              f"{init['other']:.3f} s | time ratio {init['this'] / init['other']:.3f}")
+    print(json.dumps({"config": args.config, "backend": args.backend, "samples": args.samples, "threads": args.threads,
                       "this_samples_per_s": rate["this"], "other_samples_per_s": rate["other"],
-                      "ratio": ratio, "same_features": same}))
+                      "ratio": ratio, "same_features": same, "init_samples": args.init,
+                      "init_s": {k: [r["init_s"] for r in v] for k, v in runs.items()}}))
     return 0
 
 

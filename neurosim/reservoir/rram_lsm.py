@@ -197,7 +197,6 @@ def _advance(v, x, par, spikes):
         spikes[i] = x[2, i] == mark
 
 
-
 def liquid_parameters(decay: float, threshold: float, dtype) -> np.ndarray:
     """The ``lif_discrete`` propagators of the liquid, in the state's type (the
     arithmetic of a float32 liquid stays in float32)."""
