@@ -1,7 +1,8 @@
-"""Command line: ``neurosim run | validate | plot | energy | metrics``.
+"""Command line: ``neurosim run | validate | train | plot | energy | metrics``.
 
 Every user error ends as one line ``error: ...`` on stderr and exit code 2;
-nothing is written unless the run completes.
+nothing is written unless the run completes, and no existing result is
+overwritten unless asked (``run --force``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from neurosim.errors import DataError, NeurosimError
+from neurosim.errors import DataError, NeurosimError, OutputError
 
 EXIT_USER_ERROR = 2
 
@@ -38,13 +39,28 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="build and simulate a config, write an HDF5 result")
     _add_config_args(run)
-    run.add_argument("--output", "-o", help="result file (default: results/<name>.h5)")
+    run.add_argument("--output", "-o", help="result file (default: <output.dir>/<name>.h5, "
+                                            "output.dir being results/ unless the config says "
+                                            "otherwise); the plot goes beside it as <stem>.png")
+    run.add_argument("--force", "-f", action="store_true",
+                     help="overwrite an existing result file and plot (without it, a run whose "
+                          "files exist stops before it starts)")
     run.add_argument("--threads", type=_positive_int, help="threads (overrides the config)")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     run.add_argument("--no-plot", action="store_true", help="do not write the raster/rate PNG")
 
     val = sub.add_parser("validate", help="check a config without running it")
     _add_config_args(val)
+
+    train = sub.add_parser("train", help="train a spiking network (a task: train config) with "
+                                         "surrogate gradients, checkpointing every epoch")
+    _add_config_args(train)
+    train.add_argument("--output", "-o", help="result file (default: results/<name>.h5); "
+                                              "checkpoints go beside it as <name>.ckpt")
+    train.add_argument("--threads", type=_positive_int, help="threads (overrides the config)")
+    train.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from the checkpoint beside the result file")
 
     plot = sub.add_parser("plot", help="PNG of a result file (a network run's raster + rate, "
                                        "an LSM run's readout and branching factors)")
@@ -88,10 +104,14 @@ def _run(args) -> int:
 def _run_config(args, plotter, t0: float) -> int:
     """Every config, whatever its task (:data:`neurosim.tasks.TASKS`)."""
     from neurosim.config import load_config
+    from neurosim.io import plot_path, result_path
     from neurosim.tasks import RunContext, resolve, task_of_config
 
     cfg = load_config(args.config, overrides=args.overrides)
     _, task = task_of_config(cfg)
+    out = result_path(cfg, args.output)
+    draws = task.plot is not None and cfg.output.plots and not args.no_plot
+    _check_outputs(out, plot_path(out) if draws else None, args.force)
     if plotter is not None and not (task.takes_context and cfg.output.plots):
         plotter.close()  # the task draws its own figures, or none is wanted
         plotter = None
@@ -100,11 +120,34 @@ def _run_config(args, plotter, t0: float) -> int:
     else:  # tasks run for minutes to hours
         _collect_garbage_again()
         extra = {}
-    summary = resolve(task.run)(cfg, output=args.output, threads=args.threads,
+    summary = resolve(task.run)(cfg, output=str(out), threads=args.threads,
                                 quiet=args.quiet, plot=not args.no_plot, **extra)
     if not args.quiet:
         print(summary)
     return 0
+
+
+def _check_outputs(result: Path, plot: Path | None, force: bool) -> None:
+    """Before a run: its files can be written where they go, and none is overwritten unasked."""
+    from neurosim.io import check_writable
+
+    if result.suffix.lower() == ".png":
+        # The run's plot, and `neurosim plot` by default, go to <stem>.png: over the result.
+        raise OutputError(f"result file {result}: a result must not end in .png, the suffix "
+                          "of the plot drawn beside it; choose another --output")
+    paths = [result] if plot is None else [result, plot]
+    for path in paths:
+        check_writable(path)  # refuses folders, links, FIFOs and devices, even with --force
+    existing = [str(path) for path in paths if path.exists()]
+    if existing and not force:
+        raise OutputError(f"{' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
+                          "choose another --output, or add --force to overwrite")
+
+
+def _not_the_source(out: Path, source: str) -> None:
+    """Refuse to write a derived file over the file it is made from."""
+    if out.resolve() == Path(source).resolve():
+        raise OutputError(f"{out} is the file being read; choose another output path")
 
 
 def _validate(args) -> int:
@@ -122,15 +165,35 @@ def _validate(args) -> int:
     return 0
 
 
+def _train(args) -> int:
+    from neurosim.config import load_config
+    from neurosim.errors import ConfigError
+    from neurosim.tasks import task_of_config
+
+    cfg = load_config(args.config, overrides=args.overrides)
+    name, _ = task_of_config(cfg)
+    if name != "train":
+        raise ConfigError(f"neurosim train needs a 'task: train' config; {cfg.name} is a "
+                          f"{name} config (run it with neurosim run)")
+    from neurosim.training.task import train_task
+
+    summary = train_task(cfg, output=args.output, threads=args.threads, quiet=args.quiet,
+                         resume=args.resume)
+    if not args.quiet:
+        print(summary)
+    return 0
+
+
 def _plot(args) -> int:
-    from neurosim.io import result_task
+    from neurosim.io import plot_path, result_task
     from neurosim.tasks import resolve
 
     name, task = result_task(args.result)
     if task.plot is None:
         raise DataError(f"{args.result}: a {name} result has no plot "
                         "(its summary holds the numbers)")
-    out = Path(args.output) if args.output else Path(args.result).with_suffix(".png")
+    out = Path(args.output) if args.output else plot_path(args.result)
+    _not_the_source(out, args.result)
     print(resolve(task.plot)(args.result, out))
     return 0
 
@@ -150,6 +213,7 @@ def _energy(args) -> int:
     if not args.no_plot:
         src = Path(args.result)
         out = Path(args.plot) if args.plot else src.with_name(f"{src.stem}_energy.png")
+        _not_the_source(out, args.result)
         print(f"plot:   {plot_comparison(reports, out)}")
     return 0
 
@@ -158,16 +222,18 @@ def _metrics(args) -> int:
     import json
 
     from neurosim.io import check_writable
+    from neurosim.io.hdf5 import atomic_path
     from neurosim.reservoir.measure import DriveSettings, format_table, load_target, measure
 
     if args.json:
+        _not_the_source(Path(args.json), args.config)
         check_writable(Path(args.json))
     res = measure(load_target(args.config, args.overrides), args.metric,
                   DriveSettings(values=args.values))
     print(format_table(res))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(res, indent=1))
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(res, indent=1))
         print(f"json:   {args.json}")
     return 0
 
@@ -181,8 +247,8 @@ def _collect_garbage_again() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "validate": _validate, "plot": _plot, "energy": _energy,
-                "metrics": _metrics}
+    handlers = {"run": _run, "validate": _validate, "train": _train, "plot": _plot,
+                "energy": _energy, "metrics": _metrics}
     if args.command != "run":  # _run does it when its work begins
         _collect_garbage_again()
     try:

@@ -67,3 +67,15 @@ def stream_int(seed: int, key: int, *child: int, bits: int = 64) -> int:
 def generator(seed: int, key: int, *child: int) -> np.random.Generator:
     """A numpy generator on a stream."""
     return np.random.default_rng(stream(seed, key, *child))
+
+
+# -- task: train ---------------------------------------------------------------
+#: Which samples each split uses.
+TRAIN_SPLIT = 0
+#: The initial weights.
+TRAIN_WEIGHTS = 1
+#: The minibatch order (child: the epoch).
+TRAIN_ORDER = 2
+#: Bernoulli input spikes (children: the split's place in
+#: :data:`neurosim.training.loop.SPLITS`, the epoch, the batch).
+TRAIN_INPUT_SPIKES = 3

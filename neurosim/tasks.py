@@ -103,6 +103,15 @@ TASKS: dict[str, Task] = {
         result_version=2,
         save="neurosim.reservoir.rram_lsm_run:save_rram_lsm",
         read="neurosim.reservoir.rram_lsm_run:read_rram_lsm"),
+    "train": Task(
+        schema="neurosim.config.train:TrainConfig",
+        run="neurosim.training.task:run_task",
+        result="neurosim.training.result:TrainResult",
+        result_format="neurosim-train-result",
+        result_version=1,
+        save="neurosim.training.result:save_train",
+        read="neurosim.training.result:read_train",
+        describe="neurosim.training.task:describe"),
 }
 
 
