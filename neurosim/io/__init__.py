@@ -5,8 +5,8 @@ The layout convention, the shared writer helper and the one loader are
 run's: :mod:`neurosim.io.network`).
 """
 
-from neurosim.io.hdf5 import (check_writable, create_result, load, open_result, result_format,
-                              result_task, save)
+from neurosim.io.hdf5 import (check_writable, create_result, load, open_result, plot_path,
+                              result_format, result_path, result_task, save)
 
-__all__ = ["check_writable", "create_result", "load", "open_result", "result_format",
-           "result_task", "save"]
+__all__ = ["check_writable", "create_result", "load", "open_result", "plot_path",
+           "result_format", "result_path", "result_task", "save"]

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import operator
 import os
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -83,6 +84,12 @@ class ResultFile:
         return _section(self.attrs, name)
 
 
+#: What a path that is not a regular file is, by its ``stat`` test.
+_NOT_FILES = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"),
+              (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+              (stat.S_ISSOCK, "a socket"))
+
+
 def check_writable(path: str | os.PathLike) -> None:
     """Fail early if a result file could not be written at ``path``.
 
@@ -98,12 +105,25 @@ def check_writable(path: str | os.PathLike) -> None:
     Raises
     ------
     OutputError
-        If ``path`` is a folder, an ancestor of it is a regular file, or the
-        nearest existing folder cannot be written to.
+        If ``path`` exists and is not a regular file (a folder, a symbolic
+        link, a FIFO, a device: the rename would replace it, not write
+        through it), an ancestor of it is a regular file, or the nearest
+        existing folder cannot be written to.
     """
     final = Path(path)
-    if final.is_dir():
-        raise OutputError(f"cannot write {final}: it is a folder")
+    try:
+        mode = final.lstat().st_mode
+    except (FileNotFoundError, NotADirectoryError):  # the walk below says which
+        mode = None
+    except OSError as exc:  # a name too long, a folder on the way we may not read
+        raise OutputError(f"cannot write {final}: {_reason(exc)}") from exc
+    except ValueError as exc:  # a NUL in the path
+        raise OutputError(f"cannot write {str(final)!r}: {exc}") from exc
+    if mode is not None:
+        what = next((name for test, name in _NOT_FILES if test(mode)), None)
+        if what is not None:
+            raise OutputError(f"cannot write {final}: it is {what}, not a regular file "
+                              "(refusing to replace it)")
     folder = final.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
@@ -118,15 +138,31 @@ def check_writable(path: str | os.PathLike) -> None:
         raise OutputError(f"cannot write {final}: {_reason(exc)}") from exc
 
 
+def result_path(cfg: Any, output: str | os.PathLike | None = None) -> Path:
+    """Where a run of ``cfg`` writes its result: ``output``, else ``<output.dir>/<name>.h5``.
+
+    The config's ``name`` is one file name (:func:`neurosim.config.base.name_problem`),
+    so the default stays inside ``output.dir``.
+    """
+    return Path(output) if output else Path(cfg.output.dir) / f"{cfg.name}.h5"
+
+
+def plot_path(result: str | os.PathLike) -> Path:
+    """The PNG drawn beside a result file: its name with the suffix ``.png``."""
+    return Path(result).with_suffix(".png")
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` on success.
 
     The temporary file is ``.<name>.tmp-<pid>`` in the destination folder (same
-    file system, so :func:`os.replace` is atomic). The destination is checked
-    with :func:`check_writable` and parent folders are created first. On any
-    exception the temporary file is removed and the exception re-raised, with
-    operating-system failures turned into :class:`OutputError`.
+    file system, so :func:`os.replace` is atomic), created anew by this call
+    (never a file or link that was there). The destination is checked with
+    :func:`check_writable` and parent folders are created first. A file that
+    is replaced keeps its permission bits. On any exception the temporary
+    file is removed and the exception re-raised, with operating-system
+    failures turned into :class:`OutputError`.
 
     Parameters
     ----------
@@ -143,16 +179,37 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     check_writable(final)  # one place for the clear "X is a file" messages
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
+        _create_empty(tmp)
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {_reason(exc)}") from exc
     try:
         yield tmp
+        try:
+            os.chmod(tmp, stat.S_IMODE(final.stat().st_mode))
+        except FileNotFoundError:
+            pass  # a new file: the umask's mode
         os.replace(tmp, final)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write {final}: {_reason(exc)}") from exc
         raise
+
+
+def _create_empty(tmp: Path) -> None:
+    """Create ``tmp`` as a new empty file; a leftover of an earlier process of our pid goes first.
+
+    Exclusive creation: a link planted at the temporary name would otherwise
+    have the writer truncate whatever it points to.
+    """
+    for attempt in (1, 2):
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return
+        except FileExistsError:
+            if attempt == 2:
+                raise
+            tmp.unlink()  # removes a link itself, not what it points to
 
 
 @contextmanager
