@@ -110,7 +110,9 @@ def _run_config(args, plotter, t0: float) -> int:
     cfg = load_config(args.config, overrides=args.overrides)
     _, task = task_of_config(cfg)
     out = result_path(cfg, args.output)
-    draws = task.plot is not None and cfg.output.plots and not args.no_plot
+    section = getattr(cfg, "output", None)  # a task's config may have none
+    draws = (task.plot is not None and section is not None and section.plots
+             and not args.no_plot)
     _check_outputs(out, plot_path(out) if draws else None, args.force)
     if plotter is not None and not (task.takes_context and cfg.output.plots):
         plotter.close()  # the task draws its own figures, or none is wanted

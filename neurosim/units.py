@@ -262,12 +262,35 @@ def pretty_quantity(value: float, dim: str) -> str:
     Meant for messages and reports; not guaranteed to round-trip exactly
     (use :func:`format_quantity` for that).
     """
-    if dim == "" or value == 0 or not math.isfinite(value):
+    # Outside the prefixes' span a prefix only hides the exponent: "1e+300 s", not "1e+291 Gs".
+    if dim == "" or not 1e-15 <= abs(value) < 1e12:
         return f"{value:g} {dim}".rstrip()
     for power, prefix in _DISPLAY_PREFIXES:
         if abs(value) >= 10.0**power * (1 - 1e-12):
             break
     return f"{value / 10.0**power:.6g} {prefix}{dim}"
+
+
+#: Longest run in steps of ``dt``: the engine keeps the step at which a neuron
+#: integrates again as an int32, with room for refractory periods after the last step.
+MAX_STEPS = 2**31 - 2**24
+#: Longest refractory period in steps: that room (``lif_discrete`` also counts it
+#: down in float32 state, exact only up to 2**24).
+MAX_REFRACTORY_STEPS = 2**24
+
+
+def steps_problem(t: float, dt: float, limit: int = MAX_STEPS) -> str | None:
+    """Why ``t`` cannot be counted in steps of ``dt`` below ``limit`` (None if it can).
+
+    :func:`to_steps` casts to int64: a count beyond that range (``1e300 s``, or
+    ``dt: 1e-300 s``) would wrap around to any number, even to one step.
+    """
+    count = t / dt
+    if count < limit:
+        return None
+    shown = f"{count:.3g}" if count < float("inf") else "more than 1e308"
+    return (f"{pretty_quantity(t, 's')} is {shown} steps of dt {pretty_quantity(dt, 's')}; "
+            f"at most {limit - 1:,} steps")
 
 
 def to_steps(t, dt: float):

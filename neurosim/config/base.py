@@ -8,11 +8,14 @@ import cycle; the models' parameter classes build on it too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+import numpy as np
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, core_schema
 
 from neurosim.errors import ConfigError
@@ -64,8 +67,17 @@ def error_reason(error: ErrorDetails) -> str:
     reason = error["msg"]
     value = error.get("input")
     if isinstance(value, (str, int, float, bool)) or value is None:
-        reason += f", got {value!r}"
+        reason += f", got {shown(value)}"
     return reason
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr`` of a user's value for a message, cut short (a value can be megabytes long)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limit:
+        # str() of an int beyond 4,300 digits raises; its bit length does not.
+        return f"an integer of about {int(abs(value).bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 5]}...{text[-2:]}"
 
 
 # ---------------------------------------------------------------------------
@@ -102,7 +114,7 @@ class Unit:
             raise _fail(str(err)) from None
         problem = _bound_problem(value, self.dim, self.gt, self.ge)
         if problem:
-            raise _fail(f"{problem}, got {raw!r}")
+            raise _fail(f"{problem}, got {shown(raw)}")
         return value
 
     def serialize(self, value: float, info: core_schema.SerializationInfo) -> float | str:
@@ -130,6 +142,136 @@ NonNegativeFrequency = Annotated[float, Unit("Hz", ge=0)]
 
 
 # ---------------------------------------------------------------------------
+# Names, paths and seeds
+# ---------------------------------------------------------------------------
+
+#: Longest run name, in UTF-8 bytes: ``.<name>.h5.tmp-<pid>`` must stay within
+#: the 255 bytes a file name may have.
+MAX_NAME_BYTES = 200
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be one file name or one HDF5 path component (None if it can).
+
+    Run names become ``<output.dir>/<name>.h5``; population, projection and
+    trace names become groups of the result file.  A separator, ``.`` or
+    ``..`` would put them somewhere else, a NUL would cut them short, and a
+    lone surrogate (undecodable bytes on the command line) cannot be stored.
+    """
+    if name in ("", ".", ".."):
+        return f"{name!r} is not a name"
+    bad = sorted({c for c in name if c in "/\\" or ord(c) < 32 or ord(c) == 127})
+    if bad:
+        return (f"{shown(name)} contains {', '.join(repr(c) for c in bad)}; a name must be "
+                "one file name / HDF5 group name (no path separators or control characters)")
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return f"{shown(name)} is not valid UTF-8 text"
+    if size > MAX_NAME_BYTES:
+        return f"is {size} bytes long; at most {MAX_NAME_BYTES} (UTF-8 bytes)"
+    return None
+
+
+def _safe_name(name: str) -> str:
+    problem = name_problem(name)
+    if problem:
+        raise _fail(problem)
+    return name
+
+
+def _path_text(text: str) -> str:
+    # The operating system ends paths at a NUL; open() refuses them with a traceback.
+    if "\0" in text:
+        raise _fail(f"{shown(text)} contains a NUL character; not a usable path")
+    return text
+
+
+#: A run, population, projection or trace name (see :func:`name_problem`).
+SafeName = Annotated[str, AfterValidator(_safe_name)]
+#: A file or folder path given in a config.
+PathText = Annotated[str, AfterValidator(_path_text)]
+
+#: Seeds feed numpy's ``SeedSequence`` and are stored as uint64 in result files.
+SEED_LIMIT = 2**64
+
+
+def _seed_range(seed: int) -> int:
+    if not 0 <= seed < SEED_LIMIT:
+        raise _fail(f"must be an integer from 0 to 2**64 - 1 ({SEED_LIMIT - 1}), got {shown(seed)}")
+    return seed
+
+
+_SEED_RANGE = AfterValidator(_seed_range)
+#: The root seed of a run.
+Seed = Annotated[int, _SEED_RANGE]
+
+
+# ---------------------------------------------------------------------------
+# Numbers the kernels can hold
+# ---------------------------------------------------------------------------
+
+#: Every integer of a config (sizes, counts, indices, epochs ...) but its seed
+#: lands in the engine's int32 or int64 arrays; nothing meaningful comes near it.
+INT_LIMIT = 2**31
+
+
+def numbers(obj: Any, loc: Loc = ()) -> Iterator[tuple[Loc, float | int, str]]:
+    """Every number in a validated config, with its key path and dimension (``""`` if unknown).
+
+    Walks models, mappings, sequences and the dataclass values of
+    :mod:`neurosim.config.values` (their quantities are their fields);
+    the seed fields (:data:`Seed`) are left out: they have their own range.
+    """
+    if isinstance(obj, BaseModel):
+        for name, field in type(obj).model_fields.items():
+            if _SEED_RANGE in field.metadata:
+                continue
+            dim = next((m.dim for m in field.metadata if isinstance(m, Unit)), "")
+            for where, value, d in numbers(getattr(obj, name), loc + (field.alias or name,)):
+                yield where, value, d or dim
+    elif isinstance(obj, Mapping):
+        for key, value in obj.items():
+            yield from numbers(value, loc + (key,))
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            yield from numbers(value, loc + (i,))
+    elif dataclasses.is_dataclass(obj):
+        dim = getattr(obj, "dim", "")
+        field_dim = getattr(obj, "_field_dim", lambda name: dim)
+        for f in dataclasses.fields(obj):
+            if f.name != "dim":
+                for where, value, _ in numbers(getattr(obj, f.name), loc + (f.name,)):
+                    yield where, value, field_dim(f.name) if f.name != "clip" else dim
+    elif isinstance(obj, (int, float, np.integer, np.floating)) and not isinstance(obj, bool):
+        yield loc, obj, ""
+
+
+def range_problems(obj: Any, precision: str, hint: str = "") -> list[tuple[Loc, str]]:
+    """Numbers of a validated config that the kernels' types cannot hold.
+
+    A float beyond the range of ``precision`` would become inf (and then
+    NaN) in the kernels; an integer of :data:`INT_LIMIT` or more overflows
+    the engine's index and count arrays.  (Tiny numbers are left alone:
+    rounded to 0 they are what they nearly are.)
+    """
+    big = float(np.finfo(precision).max)
+    problems: list[tuple[Loc, str]] = []
+    for loc, value, dim in numbers(obj):
+        if isinstance(value, (int, np.integer)):
+            if abs(value) >= INT_LIMIT:
+                problems.append((loc, f"{shown(int(value))} is too large: integers here must be "
+                                      f"below 2**31 ({INT_LIMIT:,})"))
+            continue
+        size = abs(float(value))
+        text = f"{float(value):g} {dim}".rstrip()
+        if size > big:
+            problems.append((loc, f"{text} is beyond the {precision} range of the kernels "
+                                  f"(magnitudes up to {big:.3g}){hint}"))
+    return problems
+
+
+# ---------------------------------------------------------------------------
 # Base model
 # ---------------------------------------------------------------------------
 
@@ -140,7 +282,9 @@ class StrictModel(BaseModel):
     # No use_attribute_docstrings: pydantic would read and parse every model's
     # source at import (~0.05 s of a run's start-up); the field docstrings are
     # for readers of the code.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: an inf passes every lower bound and a NaN makes every
+    # result NaN; neither is ever a meaningful setting.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from neurosim.config.base import error_reason
+from neurosim.config.base import error_reason, shown
 from neurosim.config.run import RunConfig
 from neurosim.errors import ConfigError
 from neurosim.tasks import DEFAULT_TASK, TASKS, resolve
@@ -39,6 +39,105 @@ _SUFFIXES = (".yaml", ".yml")
 # once into the result).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+#: Values that aliases may add to a document: far beyond the few shared
+#: parameter blocks of a real config, far below what a "billion laughs"
+#: document of a few hundred bytes expands to.
+MAX_ALIAS_VALUES = 100_000
+#: Deepest nesting of a document (real configs nest about 6 deep); deeper
+#: ones would exhaust the recursion of the constructor and the validators.
+MAX_DEPTH = 64
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return node.value if isinstance(node, yaml.SequenceNode) else []
+
+
+def _check_graph(root: yaml.Node) -> None:
+    """Refuse a composed document that aliases would blow up, or that nests itself.
+
+    An alias is the same node as its anchor, so the composed graph is as
+    small as the text; what is built from it (and copied by :func:`_unshare`)
+    is the tree with every alias expanded.  Its size and depth are counted
+    on the graph (each node once), before anything is built.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    entered: set[int] = set()  # the nodes on the path to the current one
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            entered.discard(key)
+            continue
+        if key in size:
+            continue
+        entered.add(key)
+        stack.append((node, True))
+        for kid in _children(node):
+            if id(kid) in entered:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "an alias refers to its own anchor (a recursive document)",
+                    kid.start_mark)
+            stack.append((kid, False))
+    added = size[id(root)] - len(size)
+    if added > MAX_ALIAS_VALUES:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"aliases expand the document by {added:,} values (at most "
+                        f"{MAX_ALIAS_VALUES:,}): not a config", root.start_mark)
+    if depth[id(root)] > MAX_DEPTH:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"nested {depth[id(root)]} levels deep (at most {MAX_DEPTH})",
+            root.start_mark)
+
+
+class _ConfigLoader(_LOADER):
+    """The safe loader (plain data only: no tag builds a Python object), with the
+    graph checked before anything is built."""
+
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None:
+            _check_graph(node)
+        return node
+
+    def construct_yaml_int(self, node):
+        # Python refuses to read integers of more than 4,300 digits with a ValueError.
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of {len(node.value):,} digits is not a number "
+                            "any setting takes", node.start_mark) from None
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:int", _ConfigLoader.construct_yaml_int)
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """One line for a YAML error: what, where (PyYAML's own text spans three lines)."""
+    if not isinstance(err, yaml.MarkedYAMLError):
+        return str(err)
+    mark = err.problem_mark or err.context_mark
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+    what = "; ".join(part for part in (err.context, err.problem) if part)
+    return f"{what}{where}"
+
+
+def _load_yaml(text: str) -> Any:
+    """Plain data from YAML text, or a ``yaml.YAMLError``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Undecodable bytes on the command line arrive as lone surrogates.
+        raise yaml.YAMLError("not valid UTF-8 text") from None
+    return yaml.load(text, Loader=_ConfigLoader)
 
 
 def _configs_dir() -> Traversable:
@@ -70,7 +169,11 @@ def _builtin_list() -> str:
 def _read_source(source: str | os.PathLike[str]) -> tuple[str, str, str]:
     """Find and read a config: returns (text, default name, label for messages)."""
     path = Path(source)
-    if path.is_file():
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as err:  # a name too long, a NUL in it
+        raise ConfigError(f"cannot read config file {shown(str(path))}: {err}") from None
+    if found:
         try:
             return path.read_text(encoding="utf-8"), path.stem, repr(str(path))
         except (OSError, UnicodeDecodeError) as err:
@@ -89,9 +192,9 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[str, str, str]:
 
 def _parse_yaml(text: str, label: str) -> dict[str, Any]:
     try:
-        raw = yaml.load(text, Loader=_LOADER)
+        raw = _load_yaml(text)
     except yaml.YAMLError as err:
-        raise ConfigError(f"config {label} is not valid YAML: {err}") from None
+        raise ConfigError(f"config {label} is not valid YAML: {_yaml_problem(err)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(
             f"config {label}: expected a mapping of keys at the top, got {type(raw).__name__}"
@@ -130,13 +233,14 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     path = key.strip().split(".")
     if not sep or any(part.strip() == "" for part in path):
         raise ConfigError(
-            f"malformed override {text!r}: expected KEY.PATH=VALUE, e.g. duration=2s "
+            f"malformed override {shown(text)}: expected KEY.PATH=VALUE, e.g. duration=2s "
             "or populations.exc.size=100"
         )
     try:
-        value = yaml.load(value_text, Loader=_LOADER)
+        value = _load_yaml(value_text)
     except yaml.YAMLError as err:
-        raise ConfigError(f"override {text!r}: value is not valid YAML: {err}") from None
+        raise ConfigError(f"override {shown(text)}: value is not valid YAML: "
+                          f"{_yaml_problem(err)}") from None
     return [part.strip() for part in path], value
 
 
@@ -157,7 +261,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[st
             child = node[part]
             if not isinstance(child, dict):
                 where = ".".join(path[: depth + 1])
-                raise ConfigError(f"override {text!r}: {where} is {child!r}, not a mapping")
+                raise ConfigError(f"override {shown(text)}: {where} is {shown(child)}, "
+                                  "not a mapping")
             node = child
         node[path[-1]] = value
     return tree

@@ -14,8 +14,13 @@ from typing import Literal
 
 from pydantic import Field, PositiveFloat, field_validator, model_validator
 
-from neurosim.config.base import NonNegativeTime, PositiveTime, StrictModel, problems_error, q
+from neurosim.config.base import (NonNegativeTime, PathText, PositiveTime, SafeName, Seed,
+                                  StrictModel, problems_error, q, range_problems)
 from neurosim.config.run import Energy, Output
+from neurosim.units import MAX_REFRACTORY_STEPS, pretty_quantity, steps_problem
+
+#: Pixels of one image of each data set: the encoder drives one input neuron per pixel.
+PIXELS = {"fashion_mnist": 28 * 28}
 
 
 class DataSection(StrictModel):
@@ -23,7 +28,7 @@ class DataSection(StrictModel):
 
     dataset: Literal["fashion_mnist"] = "fashion_mnist"
     """Data set (read from its standard idx files, never downloaded)."""
-    path: str | None = None
+    path: PathText | None = None
     """Folder of the idx files; None: /usr/share/datasets/fashion-mnist."""
     train: int = Field(default=50000, ge=1, le=50000)
     """Training samples (from the first 50,000 training images)."""
@@ -188,11 +193,11 @@ class LSMConfig(StrictModel):
 
     task: Literal["lsm_classification"]
     """Config kind."""
-    name: str = Field(default="lsm", min_length=1)
-    """Run name (file stem by default)."""
+    name: SafeName = "lsm"
+    """Run name (file stem by default); the result is ``<output.dir>/<name>.h5``."""
     description: str = ""
     """Free text: what the config is, and where it deviates from the paper."""
-    seed: int = Field(default=0, ge=0)
+    seed: Seed = 0
     """Root seed of every random draw."""
     threads: int = Field(default=1, ge=1)
     """Samples simulated in parallel (torch: intra-op threads)."""
@@ -224,17 +229,32 @@ class LSMConfig(StrictModel):
 
     @model_validator(mode="after")
     def _check_times(self) -> LSMConfig:
+        # The liquid's state and its input drive are float32.
+        problems = range_problems(self, "float32")
+        pixels = PIXELS[self.data.dataset]
+        if self.liquid.inputs != pixels:
+            problems.append((("liquid", "inputs"), f"{self.liquid.inputs} input neurons, but the "
+                                                  f"{self.encoder.kind} encoder drives one per "
+                                                  f"pixel of {self.data.dataset}: {pixels}"))
+        if problems:
+            raise problems_error(problems)
         dt = self.protocol.dt
-        problems = []
         times = {("protocol", "init_duration"): self.protocol.init_duration,
                  ("protocol", "sample_duration"): self.protocol.sample_duration,
                  ("neuron", "refractory"): self.neuron.refractory,
                  ("branching", "window"): self.branching.window,
                  ("branching", "margin"): self.branching.margin}
         for loc, value in times.items():
-            if abs(value / dt - round(value / dt)) > 1e-6:
-                problems.append((loc, f"{value * 1e3:g} ms is not a whole number of "
-                                      f"steps of protocol.dt = {dt * 1e3:g} ms"))
+            # A sample's spike counts are int32; the refractory count is lif_discrete's.
+            limit = MAX_REFRACTORY_STEPS if loc[0] == "neuron" else 2**31
+            problem = steps_problem(value, dt, limit)
+            if problem is None and abs(value / dt - round(value / dt)) > 1e-6:
+                problem = (f"{pretty_quantity(value, 's')} is not a whole number of steps of "
+                           f"protocol.dt = {pretty_quantity(dt, 's')}")
+            if problem:
+                problems.append((loc, problem))
+        if problems:
+            raise problems_error(problems)
         span = self.steps(self.protocol.sample_duration)
         if 2 * (self.steps(self.branching.margin) + self.steps(self.branching.window)) >= span:
             problems.append((("branching", "margin"), "margins and windows leave no time "

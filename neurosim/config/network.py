@@ -306,7 +306,7 @@ def _parse_connect(raw: Any) -> Any:
     if not isinstance(raw, Mapping):
         raise _fail(f"expected a mapping with a 'rule' key (one of {names}), got {raw!r}")
     rule = raw.get("rule")
-    if rule not in CONNECT_RULES:
+    if not isinstance(rule, str) or rule not in CONNECT_RULES:  # a list or mapping is unhashable
         reason = "required key is missing" if rule is None else f"unknown rule {rule!r}"
         raise problems_error([(("rule",), f"{reason} (one of {names})")])
     return CONNECT_RULES[rule].model_validate(raw)

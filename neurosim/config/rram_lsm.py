@@ -23,7 +23,7 @@ from pydantic import Field, field_validator, model_validator
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.config.lsm import DataSection as LsmDataSection
 from neurosim.config.lsm import ReadoutSection as LsmReadoutSection
-from neurosim.config.base import StrictModel, Unit, problems_error, q
+from neurosim.config.base import SafeName, Seed, StrictModel, Unit, problems_error, q, range_problems
 from neurosim.config.run import Output
 
 #: Side of the event frame the liquid sees (the paper's 16 x 16 crop).
@@ -106,11 +106,11 @@ class RRAMLSMConfig(StrictModel):
 
     task: Literal["rram_lsm"]
     """Config kind."""
-    name: str = Field(default="rram_lsm", min_length=1)
-    """Run name (file stem by default)."""
+    name: SafeName = "rram_lsm"
+    """Run name (file stem by default); the result is ``<output.dir>/<name>.h5``."""
     description: str = ""
     """Free text: what the config is, and where it deviates from the paper."""
-    seed: int = Field(default=0, ge=0)
+    seed: Seed = 0
     """Root seed of every random draw."""
     threads: int = Field(default=1, ge=1)
     """Processes encoding the images."""
@@ -135,9 +135,13 @@ class RRAMLSMConfig(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> RRAMLSMConfig:
-        problems = []
+        # The liquid runs in float32.
+        problems = range_problems(self, "float32")
         ms = self.encoder.saccade * 1e3
-        if abs(ms - round(ms)) > 1e-6 or round(ms) < 1:
+        if 3 * ms >= 2**31:  # event times are int32 ms over three saccades
+            problems.append((("encoder", "saccade"), f"{ms:g} ms is too long: the three "
+                                                     "saccades must end before 2**31 ms"))
+        elif abs(ms - round(ms)) > 1e-6 or round(ms) < 1:
             problems.append((("encoder", "saccade"), f"{ms:g} ms is not a whole number of ms"))
         elif self.encoder.steps > 3 * round(ms):
             problems.append((("encoder", "steps"),

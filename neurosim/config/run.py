@@ -22,14 +22,20 @@ import numpy as np
 from pydantic import Field, NonNegativeInt, field_validator, model_validator
 
 from neurosim.config.base import (
+    INT_LIMIT,
     Current,
     Loc,
     NonNegativeTime,
+    PathText,
     PositiveTime,
+    SafeName,
+    Seed,
     StrictModel,
     _fail,
+    name_problem,
     problems_error,
     q,
+    range_problems,
 )
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.config.network import (
@@ -44,7 +50,8 @@ from neurosim.config.network import (
 from neurosim.config.values import Constant, QuantityList, Value
 from neurosim.models import get_model
 from neurosim.models.astrocyte import Astrocyte
-from neurosim.units import describe_dim, pretty_quantity
+from neurosim.units import (MAX_REFRACTORY_STEPS, MAX_STEPS, describe_dim, pretty_quantity,
+                            steps_problem)
 
 
 # ---------------------------------------------------------------------------
@@ -120,7 +127,7 @@ class Record(StrictModel):
 class Output(StrictModel):
     """Where results go."""
 
-    dir: str = "results"
+    dir: PathText = "results"
     """Directory for the result file, summary and plots."""
     plots: bool = True
     """Whether to draw plots after the run."""
@@ -142,11 +149,11 @@ class Energy(StrictModel):
 class RunConfig(StrictModel):
     """A complete simulation run: network, inputs, recording and output."""
 
-    name: str = Field(default="run", min_length=1)
-    """Run name (the file stem when loaded from a file)."""
+    name: SafeName = "run"
+    """Run name (the file stem when loaded from a file); the result is ``<output.dir>/<name>.h5``."""
     description: str = ""
     """Free text."""
-    seed: int = Field(default=0, ge=0)
+    seed: Seed = 0
     """Root seed of every random draw."""
     duration: PositiveTime
     """Simulated time."""
@@ -211,6 +218,19 @@ class RunConfig(StrictModel):
         return self
 
 
+def _ends(value: Value | QuantityList | float) -> list[float]:
+    """The lowest and highest number a value can take; for an unbounded
+    distribution its own numbers (mean and std ...) stand for the scale of its draws."""
+    if isinstance(value, float):
+        return [value, value]
+    lo, hi = value.bounds
+    if isinstance(value, Value) and not math.isfinite(lo):
+        lo = -max(abs(x) for x in value.dist_args())
+    if isinstance(value, Value) and not math.isfinite(hi):
+        hi = max(abs(x) for x in value.dist_args())
+    return [lo, hi]
+
+
 class _RunChecks:
     """Checks that need the whole run; collects ``(key path, reason)`` pairs."""
 
@@ -219,6 +239,8 @@ class _RunChecks:
         self.dt = cfg.dt
         self.sizes = cfg.sizes
         self.found: list[tuple[Loc, str]] = []
+        self._groups: dict[str, dict[str, np.ndarray]] = {}
+        self.hint = "; or set precision: float64" if cfg.precision == "float32" else ""
 
     def add(self, loc: Loc, reason: str) -> None:
         self.found.append((loc, reason))
@@ -226,14 +248,25 @@ class _RunChecks:
     def run(self) -> list[tuple[Loc, str]]:
         """Run every check; return the problems found."""
         cfg = self.cfg
+        self._names()
+        self.found += range_problems(cfg, cfg.precision, self.hint)
+        total = sum(self.sizes.values())
+        if total >= INT_LIMIT:
+            scaled = f" after scale {cfg.scale:g}" if cfg.scale != 1 else ""
+            self.add(("populations",), f"{total:.3g} neurons{scaled}: neuron indices are int32, "
+                                       f"at most {INT_LIMIT - 1:,} neurons")
+        if self.found:  # the checks below count steps and sizes with these numbers
+            return self.found
         if cfg.duration < self.dt:
             self.add(("duration",), f"{self._t(cfg.duration)} is shorter than dt {self._t(self.dt)}")
+        self._steps(("duration",), cfg.duration)
         for name, pop in cfg.populations.items():
             self._population(name, pop)
         for name, proj in cfg.projections.items():
             self._projection(("projections", name), proj)
         for name, source in cfg.currents.items():
             self._neuron_reference(("currents", name, "target"), source.target, "receive a current")
+            self._steps(("currents", name, "times", len(source.times) - 1), source.times[-1])
         self._record()
         self._plasticity()
         self._grids()
@@ -241,6 +274,25 @@ class _RunChecks:
             self.add(("crossbar",), f"only the crossbar backend reads this section "
                                     f"(backend is {cfg.backend!r})")
         return self.found
+
+    def _names(self) -> None:
+        """Names that become file names or HDF5 groups of the result (see ``name_problem``)."""
+        cfg = self.cfg
+        sections = {("populations",): cfg.populations, ("projections",): cfg.projections,
+                    ("currents",): cfg.currents, ("grids",): cfg.grids,
+                    ("astrocytes",): cfg.astrocytes, ("record", "traces"): cfg.record.traces}
+        for loc, named in sections.items():
+            for name in named:
+                problem = name_problem(name)
+                if problem:
+                    self.add(loc + (name,), f"not usable as a name: {problem}")
+
+    def _steps(self, loc: Loc, t: float, limit: int = MAX_STEPS) -> bool:
+        """Report a time that cannot be counted in steps of dt; True if it can."""
+        problem = steps_problem(t, self.dt, limit)
+        if problem:
+            self.add(loc, problem)
+        return problem is None
 
     def grid_of(self) -> dict[str, str]:
         """The grid each placed population lies on."""
@@ -258,7 +310,7 @@ class _RunChecks:
                     self.add(loc + ("populations", k), f"population {pop!r} is already on grid "
                                                        f"{seen[pop]!r}")
                 seen.setdefault(pop, name)
-            points = int(np.prod(grid.shape))
+            points = math.prod(grid.shape)  # Python ints: np.prod would wrap around
             total = sum(self.sizes[p] for p in known)
             if len(known) == len(grid.populations) and total != points:
                 scaled = f" after scale {cfg.scale:g}" if cfg.scale != 1 else ""
@@ -351,6 +403,13 @@ class _RunChecks:
         loc: Loc = ("populations", name, "params")
         if pop.model == "spike_generator":
             self._indices(loc + ("indices",), pop.params["indices"], name)
+            times = pop.params["times"]
+            if times:
+                last = int(np.argmax(times))
+                self._steps(loc + ("times", last), times[last])
+        t_ref = pop.params.get("t_ref")  # counted in steps (NeuronModel.refractory_steps)
+        if t_ref is not None:
+            self._steps(loc + ("t_ref",), _ends(t_ref)[1], MAX_REFRACTORY_STEPS)
         model = get_model(pop.model)
         for tau in model.time_constants:
             value = pop.params[tau]
@@ -358,6 +417,47 @@ class _RunChecks:
             if shortest < self.dt:
                 self.add(loc + (tau,),
                          f"{self._t(shortest)} is shorter than dt {self._t(self.dt)}")
+        if not model.is_source:
+            self._propagators(loc, name, model)
+
+    def _extremes(self, name: str) -> dict[str, np.ndarray]:
+        """A population's parameters as two groups: every one at its lowest, then its highest."""
+        if name not in self._groups:
+            self._groups[name] = {
+                key: np.array(_ends(value) if isinstance(value, (Value, float)) else [value] * 2)
+                for key, value in self.cfg.populations[name].params.items()}
+        return self._groups[name]
+
+    def _out_of_range(self, values: np.ndarray) -> np.ndarray:
+        """Which values the run's precision cannot hold (non-finite ones included)."""
+        limit = float(np.finfo(self.cfg.precision).max)
+        with np.errstate(invalid="ignore"):
+            return ~(np.abs(values) <= limit)
+
+    def _propagators(self, loc: Loc, name: str, model) -> None:
+        """The per-step numbers the kernels read must be finite in the run's precision.
+
+        Each parameter may be in range and their combination not (``tau_m /
+        C_m`` times ``I_e``); the table is tried at the parameters' extremes
+        and at the extremes of the step currents into the population.
+        """
+        p = self._extremes(name)
+        amplitudes = [a for c in self.cfg.currents.values() if c.target == name for a in c.amplitudes]
+        extra = np.array([0.0, *amplitudes])
+        groups = {key: np.repeat(values, extra.size) for key, values in p.items()}
+        try:
+            with np.errstate(all="ignore"):
+                table = model.discretise(groups, self.dt, np.tile(extra, 2))
+        except (OverflowError, ZeroDivisionError) as err:
+            self.add(loc, f"the parameters of population {name!r} overflow its update "
+                          f"at dt {self._t(self.dt)} ({err})")
+            return
+        bad = np.flatnonzero(self._out_of_range(table).any(axis=0))
+        if bad.size:
+            columns = ", ".join(model.propagators[k] for k in bad)
+            self.add(loc, f"the parameters of population {name!r} give its update numbers "
+                          f"({columns}) beyond the {self.cfg.precision} range at dt "
+                          f"{self._t(self.dt)}; check their magnitudes{self.hint}")
 
     def _projection(self, base: Loc, proj: Projection) -> None:
         known_source = self._population_reference(base + ("source",), proj.source)
@@ -372,6 +472,7 @@ class _RunChecks:
                     f" (clip the distribution, e.g. clip: [{self._t(self.dt)}, null])")
                 self.add(base + loc, f"delays must be at least dt {self._t(self.dt)} (one step), "
                                      f"got {self._t(shortest)}{fix}")
+            self._steps(base + loc, _ends(delay)[1])
         if known_source:
             self._connect(base + ("connect",), proj)
 
@@ -390,6 +491,13 @@ class _RunChecks:
             expected = " or ".join(describe_dim(d) for d in allowed)
             self.add(loc, f"a weight onto {model} population {target!r} must be {expected}, "
                           f"got {describe_dim(weight.dim)}")
+            return
+        factor = get_model(model).weight_factor(self._extremes(target), weight.dim)
+        ends = np.multiply.outer(_ends(weight), np.atleast_1d(factor))
+        if self._out_of_range(ends).any():
+            self.add(loc, f"weights up to {pretty_quantity(max(np.abs(_ends(weight))), weight.dim)} "
+                          f"onto population {target!r} are beyond the {self.cfg.precision} "
+                          f"range in the kernels' units{self.hint}")
             return
         nonnegative, why = get_model(model).weight_sign(proj.receptor)
         if nonnegative is None:
@@ -429,6 +537,7 @@ class _RunChecks:
 
     def _record(self) -> None:
         record = self.cfg.record
+        self._multiple(("record", "rate_bin"), record.rate_bin)
         if isinstance(record.spikes, list):
             for i, name in enumerate(record.spikes):
                 self._population_reference(("record", "spikes", i), name)
@@ -445,9 +554,14 @@ class _RunChecks:
                     self.add(base + ("variables", i), f"{var!r} is not a state variable of "
                                                       f"model {model} (state variables: {known})")
             if trace.interval is not None:
-                ratio = trace.interval / self.dt
-                steps = round(ratio)
-                if steps < 1 or abs(ratio - steps) > 1e-9 * ratio:
-                    self.add(base + ("interval",), f"{self._t(trace.interval)} is not a multiple "
-                                                   f"of dt {self._t(self.dt)}")
+                self._multiple(base + ("interval",), trace.interval)
+
+    def _multiple(self, loc: Loc, t: float) -> None:
+        """A time the driver counts in whole steps: a multiple of dt that fits."""
+        if not self._steps(loc, t):
+            return
+        ratio = t / self.dt
+        steps = round(ratio)
+        if steps < 1 or abs(ratio - steps) > 1e-9 * ratio:
+            self.add(loc, f"{self._t(t)} is not a multiple of dt {self._t(self.dt)}")
 

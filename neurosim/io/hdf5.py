@@ -142,9 +142,12 @@ def result_path(cfg: Any, output: str | os.PathLike | None = None) -> Path:
     """Where a run of ``cfg`` writes its result: ``output``, else ``<output.dir>/<name>.h5``.
 
     The config's ``name`` is one file name (:func:`neurosim.config.base.name_problem`),
-    so the default stays inside ``output.dir``.
+    so the default stays inside ``output.dir`` (``results`` for a config without
+    an ``output`` section).
     """
-    return Path(output) if output else Path(cfg.output.dir) / f"{cfg.name}.h5"
+    if output:
+        return Path(output)
+    return Path(getattr(getattr(cfg, "output", None), "dir", "results")) / f"{cfg.name}.h5"
 
 
 def plot_path(result: str | os.PathLike) -> Path:
