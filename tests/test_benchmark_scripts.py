@@ -65,3 +65,18 @@ def test_ab_nalsm_of_a_tree_against_itself_reports_the_same_features(tmp_path):
     row = json.loads(proc.stdout.strip().splitlines()[-1])
     assert row["same_features"] and row["samples"] == 3
     assert len(row["this_samples_per_s"]) == len(row["other_samples_per_s"]) == 1
+
+
+def test_bench_train_trains_both_from_the_same_weights(tmp_path):
+    data = tmp_path / "fmnist"
+    data.mkdir()
+    write_dataset(data, n_train=600, n_test=64)
+    out = tmp_path / "train.json"
+    run_script("bench_train.py", "--data", str(data), "--batches", "2", "--test", "64",
+               "--no-compile", "--out", str(out))
+    rows = json.loads(out.read_text())["rows"]
+    assert [row["encoding"] for row in rows] == ["constant_current", "bernoulli_rate"]
+    for row in rows:
+        assert row["batches"] == 2 and row["ratio"] > 0
+        for side in ("neurosim", "snntorch"):
+            assert 0 <= row[side]["test_accuracy_count"] <= 1

@@ -12,13 +12,38 @@ its position and kind, before any data is read.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from neurosim.config.base import StrictModel, problems_error
 from neurosim.config.run import Output
 from neurosim.models.lif_discrete import LifDiscreteParams
+
+def _by_kind(key: str, *classes: type[StrictModel]) -> BeforeValidator:
+    """Validate a mapping with the class its ``key`` names.
+
+    By hand rather than as a pydantic discriminated union, which would put the
+    kind into every error path (``network.layers.hidden.linear.neuron``).
+    """
+    table = {cls.model_fields[key].annotation.__args__[0]: cls for cls in classes}
+    names = ", ".join(table)
+
+    def parse(raw: Any) -> Any:
+        if isinstance(raw, classes):
+            return raw
+        if not isinstance(raw, Mapping):
+            raise problems_error([((), f"expected a mapping with a {key!r} key (one of "
+                                       f"{names}), got {raw!r}")])
+        kind = raw.get(key)
+        if not isinstance(kind, str) or kind not in table:  # a list or mapping is unhashable
+            reason = "required key is missing" if kind is None else f"unknown {key} {kind!r}"
+            raise problems_error([((key,), f"{reason} (one of {names})")])
+        return table[kind].model_validate(raw)
+
+    return BeforeValidator(parse)
+
 
 #: Shape of one sample (channels, height, width) and number of classes of each data set.
 DATASETS: dict[str, tuple[tuple[int, ...], int]] = {"fashion_mnist": ((1, 28, 28), 10)}
@@ -87,7 +112,7 @@ class Flatten(StrictModel):
     type: Literal["flatten"]
 
 
-Layer = Annotated[Union[Linear, Flatten], Field(discriminator="type")]
+Layer = Annotated[Union[Linear, Flatten], _by_kind("type", Linear, Flatten)]
 
 
 class NetworkSection(StrictModel):
@@ -138,7 +163,8 @@ class Triangle(StrictModel):
     """Half-width of the triangle around the threshold (membrane units)."""
 
 
-Surrogate = Annotated[Union[Atan, FastSigmoid, Triangle], Field(discriminator="kind")]
+Surrogate = Annotated[Union[Atan, FastSigmoid, Triangle],
+                     _by_kind("kind", Atan, FastSigmoid, Triangle)]
 
 
 class Adam(StrictModel):
@@ -171,7 +197,7 @@ class SGD(StrictModel):
     """L2 penalty."""
 
 
-Optimizer = Annotated[Union[Adam, SGD], Field(discriminator="kind")]
+Optimizer = Annotated[Union[Adam, SGD], _by_kind("kind", Adam, SGD)]
 
 
 class TrainConfig(StrictModel):

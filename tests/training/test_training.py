@@ -92,9 +92,11 @@ def test_a_checkpoint_of_another_network_is_refused(patterns, tmp_path):
     ("network.layers.out.out_features=12", "'out' has 12 neurons, but fashion_mnist has 10"),
     ("network.layers.flatten={type: linear, in_features: 784, out_features: 784}",
      "linear layer 'flatten' gets 1x28x28 inputs: a flatten layer must come before it"),
-    ("surrogate.kind=sigmoid", "surrogate: Input tag 'sigmoid'.*expected tags: 'atan', "
-                               "'fast_sigmoid', 'triangle'"),
-    ("network.neuron.params.t_ref=1 ms", "t_ref: must be 0 s"),
+    ("surrogate.kind=sigmoid",
+     "surrogate.kind: unknown kind 'sigmoid' \\(one of atan, fast_sigmoid, triangle\\)"),
+    ("network.layers.hidden.neuron={params: {t_ref: 1 ms}}",
+     "network.layers.hidden.neuron.params.t_ref: must be 0 s"),
+    ("network.layers.hidden.type=conv", "network.layers.hidden.type: unknown type 'conv'"),
 ])
 def test_bad_configs_are_one_clear_error(patterns, override, message):
     with pytest.raises(ConfigError, match=message):
