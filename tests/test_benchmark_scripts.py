@@ -80,3 +80,12 @@ def test_bench_train_trains_both_from_the_same_weights(tmp_path):
         assert row["batches"] == 2 and row["ratio"] > 0
         for side in ("neurosim", "snntorch"):
             assert 0 <= row[side]["test_accuracy_count"] <= 1
+
+
+def test_ab_lsm_seeds_summarises_the_recorded_runs():
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / "ab_lsm_seeds.py"), "--summarise",
+                           str(BENCHMARKS / "results" / "lsm_seeds")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "nalsm_fashion" in proc.stdout
+    assert "this - other, test_accuracy_softmax: mean +0.410 over seeds [0, 1, 2, 3, 4]" in proc.stdout
