@@ -9,19 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import small_network
 
 from neurosim.cli import main
 from neurosim.io import load
 
-GOOD = """
-seed: 1
-duration: 20 ms
-populations:
-  n: {size: 10, model: lif_exp, params: {tau_m: 20 ms}}
-  src: {size: 5, model: poisson, params: {rate: 100 Hz}}
-projections:
-  p: {source: src, target: n, receptor: exc, connect: {rule: all_to_all}, weight: 50 pA}
-"""
+GOOD = small_network(seed=1)
 
 
 def write(tmp_path: Path, text: str, name="net.yaml") -> Path:

@@ -3,8 +3,8 @@ ideal, one result whatever the storage, the batch or the read order."""
 
 import numpy as np
 import pytest
+from conftest import assert_exact_product, random_layers
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from neurosim.crossbar import device_params, projection
 from neurosim.crossbar.periphery import noise_key
@@ -21,16 +21,13 @@ def _rows(rng, batch, n_in, p):
 
 
 @settings(max_examples=20, deadline=None)
-@given(n_in=st.integers(1, 50), n_out=st.integers(1, 30), batch=st.integers(1, 6),
-       seed=st.integers(0, 2**32 - 1))
-def test_ideal_read_is_the_sum_of_the_driven_rows(n_in, n_out, batch, seed):
-    rng = np.random.default_rng(seed)
-    w = rng.normal(size=(n_in, n_out))
-    x = _rows(rng, batch, n_in, 0.4)
+@given(random_layers(max_in=50, max_out=30, max_batch=6))
+def test_ideal_read_is_the_sum_of_the_driven_rows(layer):
+    seed, rng, w, batch = layer
+    x = _rows(rng, batch, w.shape[0], 0.4)
     cfg = device_params(ideal=True, tile_rows=16, tile_cols=8)
     xbar = CrossbarProjection(cfg, [Matrix(w, None, seed)], np.float64)
-    np.testing.assert_allclose(xbar.read(x, np.arange(batch)), x @ w, rtol=1e-12,
-                               atol=1e-12 * np.abs(w).max())
+    assert_exact_product(xbar.read(x, np.arange(batch)), x, w)
 
 
 @pytest.mark.parametrize("settings_", [

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
+from conftest import assert_exact_product, random_layers
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from neurosim.config.crossbar import RandomDevice
 from neurosim.config.crossbar import MAX_TILE
@@ -14,14 +14,12 @@ from neurosim.errors import ConfigError
 
 
 @settings(max_examples=25, deadline=None)
-@given(n_in=st.integers(1, 70), n_out=st.integers(1, 40), batch=st.integers(1, 5),
-       seed=st.integers(0, 2**32 - 1))
-def test_ideal_crossbar_equals_the_exact_matrix_vector_product(n_in, n_out, batch, seed):
-    rng = np.random.default_rng(seed)
-    w = rng.normal(size=(n_in, n_out))
-    x = rng.normal(size=(batch, n_in))
+@given(random_layers(max_in=70, max_out=40, max_batch=5))
+def test_ideal_crossbar_equals_the_exact_matrix_vector_product(layer):
+    seed, rng, w, batch = layer
+    x = rng.normal(size=(batch, w.shape[0]))
     xbar = CrossbarArray(w, device_params(ideal=True, tile_rows=16, tile_cols=8), seed=seed)
-    np.testing.assert_allclose(xbar.matvec(x), x @ w, rtol=1e-12, atol=1e-12 * np.abs(w).max())
+    assert_exact_product(xbar.matvec(x), x, w)
 
 
 def test_differential_pairs_encode_each_tile_scaled_to_its_largest_weight():

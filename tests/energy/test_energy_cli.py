@@ -5,30 +5,21 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from conftest import small_network
 
 from neurosim.cli import main
 from neurosim.energy import available_profiles
 from neurosim.io import load
 from neurosim.units import pretty_quantity
 
-NET = """
-seed: 2
-duration: 20 ms
-populations:
-  src: {size: 5, model: poisson, params: {rate: 200 Hz}}
-  n: {size: 10, model: lif_exp, params: {tau_m: 20 ms}}
-projections:
-  p: {source: src, target: n, receptor: exc, connect: {rule: all_to_all}, weight: 50 pA}
-energy:
-  hardware: [loihi, gpu]
-"""
+NET = small_network(seed=2) + "energy:\n  hardware: [loihi, gpu]\n"
 
 
 @pytest.fixture(scope="module")
 def run_with_energy(tmp_path_factory):
     folder = tmp_path_factory.mktemp("energy")
     config = folder / "net.yaml"
-    config.write_text(textwrap.dedent(NET))
+    config.write_text(NET)
     out = folder / "net.h5"
     assert main(["run", str(config), "--output", str(out), "--no-plot"]) == 0
     return out
@@ -64,7 +55,7 @@ def test_unknown_profile_is_one_clear_error(run_with_energy, capsys, tmp_path):
     assert main(["energy", str(run_with_energy), "--hardware", "tpu9"]) == 2
     assert "hardware profile 'tpu9'" in capsys.readouterr().err
     config = tmp_path / "bad.yaml"
-    config.write_text(textwrap.dedent(NET).replace("[loihi, gpu]", "[loihi, tpu9]"))
+    config.write_text(NET.replace("[loihi, gpu]", "[loihi, tpu9]"))
     out = tmp_path / "bad.h5"
     assert main(["run", str(config), "--output", str(out), "-q"]) == 2
     assert not out.exists()  # rejected before the run
@@ -72,7 +63,7 @@ def test_unknown_profile_is_one_clear_error(run_with_energy, capsys, tmp_path):
 
 def test_validate_checks_profiles_and_a_profile_file_works(run_with_energy, capsys, tmp_path):
     config = tmp_path / "bad.yaml"
-    config.write_text(textwrap.dedent(NET).replace("[loihi, gpu]", "[tpu9]"))
+    config.write_text(NET.replace("[loihi, gpu]", "[tpu9]"))
     assert main(["validate", str(config)]) == 2
     assert "tpu9" in capsys.readouterr().err
     profile = tmp_path / "mine.yaml"

@@ -13,6 +13,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from conftest import small_network
 
 import neurosim
 from neurosim.cli import main
@@ -30,15 +31,7 @@ from neurosim.result import Result, SpikeRecord
 from neurosim.tasks import TASKS
 
 SPLITS = ("train", "validation", "test")
-NETWORK = """
-seed: 3
-duration: 20 ms
-populations:
-  n: {size: 10, model: lif_exp, params: {tau_m: 20 ms}}
-  src: {size: 5, model: poisson, params: {rate: 100 Hz}}
-projections:
-  p: {source: src, target: n, receptor: exc, connect: {rule: all_to_all}, weight: 50 pA}
-"""
+NETWORK = small_network(seed=3)
 LSM = """
 task: lsm_classification
 seed: 4
