@@ -1,4 +1,4 @@
-"""Command line: ``neurosim run | validate | train | plot | energy | metrics``.
+"""Command line: ``neurosim run | validate | train | plot | energy | nir | metrics``.
 
 Every user error ends as one line ``error: ...`` on stderr and exit code 2;
 nothing is written unless the run completes, and no existing result is
@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     energy.add_argument("--plot", help="stacked-bar PNG path (default: <result>_energy.png)")
     energy.add_argument("--no-plot", action="store_true", help="do not write the PNG")
 
+    _add_nir_args(sub)
+
     metrics = sub.add_parser("metrics", help="reservoir metrics of an LSM result file or config")
     _add_config_args(metrics)
     metrics.add_argument("--metric", action="append", metavar="NAME",
@@ -89,6 +91,70 @@ def _parser() -> argparse.ArgumentParser:
                          help="random input values of the liquid drive (5 steps each)")
     metrics.add_argument("--json", help="also write the numbers to this JSON file")
     return parser
+
+
+def _add_nir_args(sub) -> None:
+    nir = sub.add_parser("nir", help="NIR graphs: export a network or trained result, import a "
+                                     "graph as a network config")
+    way = nir.add_subparsers(dest="nir_command", required=True)
+    export = way.add_parser("export", help="write a network config, a network run's result or "
+                                           "a trained result as a NIR graph (HDF5)")
+    _add_config_args(export)
+    export.add_argument("--output", "-o", required=True, help="the .nir file to write")
+    export.add_argument("--dt", help="step a trained result's time constants are written for "
+                                     "(default 1 ms; a network config has its own)")
+    export.add_argument("--force", "-f", action="store_true", help="overwrite the output")
+    imp = way.add_parser("import", help="turn a NIR graph into a network config (YAML) that "
+                                        "neurosim run runs")
+    imp.add_argument("graph", help="a NIR graph file (.nir)")
+    imp.add_argument("--output", "-o", required=True, help="the YAML config to write")
+    imp.add_argument("--dt", help="the step to read the graph with (default: the graph's "
+                                  "metadata dt; snnTorch's exporter assumes 0.1 ms)")
+    imp.add_argument("--integration", choices=("euler", "exact"), default="euler",
+                     help="forward Euler (as the reference implementations read NIR), or exact "
+                          "integration of the linear dynamics over each step")
+    imp.add_argument("--steps", type=_positive_int,
+                     help="graph steps to run (default: the input's length)")
+    imp.add_argument("--input", help="input spikes: a .npy array (steps, *shape) of 0/1 for the "
+                                     "graph's one Input node, or a .npz of them by node name")
+    imp.add_argument("--force", "-f", action="store_true", help="overwrite the output")
+
+
+def _nir(args) -> int:
+    import importlib.util
+
+    from neurosim.errors import ConfigError
+
+    if importlib.util.find_spec("nir") is None:
+        raise ConfigError("neurosim nir needs the nir package: pip install 'neurosim[nir]'")
+    from neurosim.nir import files
+    from neurosim.units import parse_quantity
+
+    out = Path(args.output)
+    _check_outputs(out, None, args.force)
+    dt = parse_quantity(args.dt, "s") if args.dt else None
+    if args.nir_command == "export":
+        _not_the_source(out, args.config)
+        graph = files.source_graph(args.config, args.overrides, dt)
+        print(f"{len(graph.nodes)} NIR nodes, {len(graph.edges)} edges: {files.write_graph(graph, out)}")
+        return 0
+    from neurosim.config import validate_config
+    from neurosim.nir.importer import import_graph
+
+    _not_the_source(out, args.graph)
+    inputs = files.read_inputs(args.input) if args.input else {}
+    graph = files.read_graph(args.graph)
+    if not isinstance(inputs, dict):
+        names = [n for n, node in graph.nodes.items() if type(node).__name__ == "Input"]
+        if len(names) != 1:
+            raise DataError(f"{args.input}: one array, but the graph has {len(names)} Input "
+                            "nodes; give a .npz with one array per Input node")
+        inputs = {names[0]: inputs}
+    imported = import_graph(graph, dt, args.integration, args.steps, inputs, name=out.stem)
+    validate_config(imported.config)  # what neurosim run will check, before writing
+    files.write_config(imported.config, out)
+    print(f"{imported.config['description']}\nconfig: {out}")
+    return 0
 
 
 def _run(args) -> int:
@@ -250,7 +316,7 @@ def _collect_garbage_again() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"run": _run, "validate": _validate, "train": _train, "plot": _plot,
-                "energy": _energy, "metrics": _metrics}
+                "energy": _energy, "metrics": _metrics, "nir": _nir}
     if args.command != "run":  # _run does it when its work begins
         _collect_garbage_again()
     try:
