@@ -17,7 +17,7 @@ from conftest import small_network
 
 import neurosim
 from neurosim.cli import main
-from neurosim.config import dump_config, load_config_text
+from neurosim.config import dump_config, load_config, load_config_text
 from neurosim.errors import DataError
 from neurosim.io import load, open_result, result_task, save
 from neurosim.reservoir.kernels import TALLY
@@ -29,6 +29,11 @@ from neurosim.reservoir.rram_lsm_run import (EventData, RRAMLSMResult, SourceRes
                                              load_rram_lsm)
 from neurosim.result import Result, SpikeRecord
 from neurosim.tasks import TASKS
+from neurosim.training.result import TrainResult
+
+#: The tasks whose files had a version 1 without the common header.
+V1_TASKS = ("lsm_classification", "network", "rram_lsm")
+SEEDS = {"network": 3, "lsm_classification": 4, "rram_lsm": 5, "train": 6}
 
 SPLITS = ("train", "validation", "test")
 NETWORK = small_network(seed=3)
@@ -154,14 +159,14 @@ def old_files(tmp_path_factory, lsm_parts):
 # -- version 1 files through the one loader ---------------------------------------------------
 
 
-@pytest.mark.parametrize("task", sorted(TASKS))
+@pytest.mark.parametrize("task", V1_TASKS)
 def test_version_1_files_read_with_the_header_filled_in(old_files, task):
     assert result_task(old_files[task])[0] == task
     with open_result(old_files[task]) as rf:
         header = rf.header
     assert (header.format, header.format_version, header.task) == (
         TASKS[task].result_format, 1, task)
-    assert header.seed == {"network": 3, "lsm_classification": 4, "rram_lsm": 5}[task]
+    assert header.seed == SEEDS[task]
     assert header.created is None
     assert header.neurosim_version == ("0.0.9" if task == "network" else None)
     assert f"seed: {header.seed}" in header.config
@@ -210,17 +215,17 @@ def test_version_1_rram_file_loads(old_files):
 
 @pytest.mark.parametrize("task", sorted(TASKS))
 @pytest.mark.parametrize("version, shown", [(3, "3"), (0, "0"), (None, "(none)")])
-def test_other_versions_are_refused_naming_their_version(old_files, tmp_path, task, version,
+def test_other_versions_are_refused_naming_their_version(new_results, tmp_path, task, version,
                                                           shown):
-    path = tmp_path / "x.h5"
-    path.write_bytes(old_files[task].read_bytes())
+    path = save(new_results[task], tmp_path / "x.h5")
     with h5py.File(path, "a") as f:
         if version is None:
             del f.attrs["format_version"]
         else:
             f.attrs["format_version"] = version
     fmt = TASKS[task].result_format
-    message = f"{fmt} format version {shown}; this neurosim reads versions 1 to 2"
+    message = (f"{fmt} format version {shown}; this neurosim reads versions 1 to "
+               f"{TASKS[task].result_version}")
     with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load(path)
     assert main(["plot", str(path)]) == 2
@@ -267,10 +272,17 @@ def rram_result() -> RRAMLSMResult:
                          EventData({}, labels, indices), sources, {"wall_s": 1.5})
 
 
+def train_result() -> TrainResult:
+    config = dump_config(load_config("snn_fashion", overrides=["seed=6"]))
+    return TrainResult("new_train", config, {"layers.out.weight": np.ones((10, 4), np.float32)},
+                       {"loss": np.array([2.0, 1.5])},
+                       {"accuracy_count": 0.5, "accuracy_membrane": 0.6}, timings={"wall_s": 2.0})
+
+
 @pytest.fixture
 def new_results(lsm_parts):
     return {"network": network_result(), "lsm_classification": lsm_result(*lsm_parts),
-            "rram_lsm": rram_result()}
+            "rram_lsm": rram_result(), "train": train_result()}
 
 
 @pytest.mark.parametrize("task", sorted(TASKS))
@@ -280,9 +292,10 @@ def test_every_writer_writes_the_common_header(new_results, tmp_path, task):
         attrs = dict(f.attrs)
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # atomic
     assert attrs["format"] == TASKS[task].result_format
-    assert attrs["format_version"] == TASKS[task].result_version == 2
+    # The tasks of version-1 files moved to the common header in version 2.
+    assert attrs["format_version"] == TASKS[task].result_version == (2 if task in V1_TASKS else 1)
     assert attrs["task"] == task and attrs["config"] == new_results[task].config_text
-    assert attrs["seed"] == {"network": 3, "lsm_classification": 4, "rram_lsm": 5}[task]
+    assert attrs["seed"] == SEEDS[task]
     assert attrs["neurosim_version"] == neurosim.__version__
     assert attrs["created"].endswith("+00:00")
     assert any(key.startswith("timing.") for key in attrs)
