@@ -76,7 +76,7 @@ def import_graph(graph: nir.NIRGraph, dt: float | None = None, integration: str 
     found = {}
     for target, terms in links.terms.items():
         for source, _ in terms:
-            if source in neurons and flat.kind(source) in MEMBRANE:
+            if target in neurons and source in neurons and flat.kind(source) in MEMBRANE:
                 raise ConfigError(f"{flat.kind(source)} node '{source}' feeds '{target}': "
                                   "projections carry spikes; a membrane value can only be read "
                                   "out through an Output node")
