@@ -24,7 +24,7 @@ import numpy as np
 import nir
 
 from neurosim.errors import ConfigError
-from neurosim.nir.neurons import MEMBRANE, SPIKING, discretise
+from neurosim.nir.neurons import MEMBRANE, discretise
 from neurosim.nir.paths import BIAS, check_types, inline, resolve
 from neurosim.nir.timing import back_edges, pipeline_shifts
 

@@ -13,7 +13,7 @@ from neurosim.nir.export import network_graph
 from neurosim.nir.files import read_graph, write_graph
 from neurosim.nir.importer import import_graph
 
-from nir_helpers import raster, run_imported
+from nir_helpers import run_imported
 
 STEPS, N_IN = 60, 8
 
