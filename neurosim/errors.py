@@ -26,3 +26,8 @@ class DataError(NeurosimError):
 
 class OutputError(NeurosimError):
     """A result or plot cannot be written where the user asked."""
+
+
+class NumericalError(NeurosimError):
+    """A run's numbers left the range of its precision: NaN or infinity in what it
+    would save.  Nothing is written; the message names where it first appeared."""

@@ -407,6 +407,13 @@ class _RunChecks:
             if times:
                 last = int(np.argmax(times))
                 self._steps(loc + ("times", last), times[last])
+        if pop.model == "poisson":
+            # Each train may spike many times per step; the driver lists every spike.
+            spikes = self.sizes[name] * _ends(pop.params["rate"])[1] * self.cfg.duration
+            if spikes >= INT_LIMIT:
+                self.add(loc + ("rate",), f"{self._size_text(name)} would send {spikes:.3g} "
+                                          f"spikes in {self._t(self.cfg.duration)}; at most "
+                                          f"{INT_LIMIT - 1:,}")
         t_ref = pop.params.get("t_ref")  # counted in steps (NeuronModel.refractory_steps)
         if t_ref is not None:
             self._steps(loc + ("t_ref",), _ends(t_ref)[1], MAX_REFRACTORY_STEPS)
@@ -458,6 +465,18 @@ class _RunChecks:
             self.add(loc, f"the parameters of population {name!r} give its update numbers "
                           f"({columns}) beyond the {self.cfg.precision} range at dt "
                           f"{self._t(self.dt)}; check their magnitudes{self.hint}")
+            return
+        # A number that becomes 0 in the kernels can be a divisor there (lif_cond_exp's
+        # total conductance, once g_leak = C_m / tau_m is gone); their fast maths
+        # flushes subnormal numbers to 0 as well.
+        tiny = float(np.finfo(self.cfg.precision).tiny)
+        flushed = (table != 0) & (np.abs(table) < tiny)
+        bad = np.flatnonzero(flushed.any(axis=0))
+        if bad.size:
+            columns = ", ".join(model.propagators[k] for k in bad)
+            self.add(loc, f"the parameters of population {name!r} give update numbers "
+                          f"({columns}) too small for {self.cfg.precision}: they would be 0 "
+                          f"at dt {self._t(self.dt)}; check their magnitudes{self.hint}")
 
     def _projection(self, base: Loc, proj: Projection) -> None:
         known_source = self._population_reference(base + ("source",), proj.source)

@@ -37,6 +37,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from neurosim.errors import NumericalError
 from neurosim.io.hdf5 import (ResultFile, create_result, open_result, ordered_group,
                               read_energy, scalar_attrs, set_attrs, write_energy, write_section)
 from neurosim.result import TIMING_KEYS, Result, SpikeRecord, TraceRecord
@@ -60,16 +61,41 @@ def save_network(result: Result, path: str | os.PathLike) -> Path:
 
     Raises
     ------
+    NumericalError
+        If a trace, weight, rate or astrocyte holds NaN or infinity (the
+        run's numbers overflowed its precision): no file is written.
     OutputError
         If the file cannot be created or written, or a name cannot be an
         HDF5 group name.
     TypeError
         If a metadata, population or counter value is not of a storable type.
     """
+    _check_finite(result)
     final = Path(path)
     with create_result(final, TASK, result.config_text, seed=result.seed) as f:
         _write(f, result)
     return final
+
+
+def _check_finite(result: Result) -> None:
+    """Refuse to store a result that overflowed: a NaN or inf in it is never a measurement."""
+    arrays = [(f"trace {name!r} (population {t.population!r})", np.asarray(t.data), t.times)
+              for name, t in result.traces.items()]
+    arrays += [(f"plastic weights of {name!r}", np.asarray(w["weight"]), None)
+               for name, w in result.weights.items()]
+    arrays += [(f"rates of {name!r}", np.asarray(r), None) for name, r in result.rates.items()]
+    arrays += [(f"astrocyte {name!r}", np.asarray(a), None) for name, a in result.astrocytes.items()]
+    for what, values, times in arrays:
+        bad = ~np.isfinite(values)
+        if bad.any():
+            when = ""
+            if times is not None:
+                first = np.flatnonzero(bad.reshape(len(times), -1).any(axis=1))[0]
+                when = f" from t = {float(times[first]):g} s"
+            raise NumericalError(
+                f"the run overflowed: {what} holds NaN or infinity{when}; some parameter, "
+                "weight or current is too large for its precision (float32 unless "
+                "precision: float64); nothing was saved")
 
 
 def load_network(path: str | os.PathLike) -> Result:

@@ -149,6 +149,20 @@ def test_parameters_whose_update_overflows_even_in_float64(override):
     assert _reported(message, "populations.exc.params") and "update numbers" in message, message
 
 
+def test_update_numbers_flushed_to_zero_are_refused():
+    # g_leak = C_m / tau_m ~ 1e-40 S is 0 under the kernels' flush-to-zero, and then
+    # the total conductance a lif_cond_exp step divides by (ZeroDivisionError).
+    message = _problem("coba", ["populations.exc.params.tau_m=1e30 s"])
+    assert _reported(message, "populations.exc.params") and "would be 0" in message, message
+
+
+def test_poisson_sources_that_would_send_too_many_spikes_are_refused():
+    # Trains may spike many times per step; 1e30 Hz listed every spike, for ever.
+    text = "duration: 1 s\npopulations:\n  s: {size: 10, model: poisson, params: {rate: 1e30 Hz}}\n"
+    message = _problem("", text=text)
+    assert _reported(message, "populations.s.params.rate") and "spikes" in message, message
+
+
 # -- step counts -------------------------------------------------------------
 
 GENERATOR = """
