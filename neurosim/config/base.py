@@ -239,10 +239,14 @@ def numbers(obj: Any, loc: Loc = ()) -> Iterator[tuple[Loc, float | int, str]]:
     elif dataclasses.is_dataclass(obj):
         dim = getattr(obj, "dim", "")
         field_dim = getattr(obj, "_field_dim", lambda name: dim)
+        # Only a value written as a mapping in YAML (a distribution) has sub-keys to
+        # name; a constant is one quantity, a quantity list (no to_yaml) a list.
+        written = getattr(obj, "to_yaml", list)()
         for f in dataclasses.fields(obj):
             if f.name != "dim":
-                for where, value, _ in numbers(getattr(obj, f.name), loc + (f.name,)):
-                    yield where, value, field_dim(f.name) if f.name != "clip" else dim
+                where = loc + (f.name,) if isinstance(written, dict) else loc
+                for at, value, _ in numbers(getattr(obj, f.name), where):
+                    yield at, value, field_dim(f.name) if f.name != "clip" else dim
     elif isinstance(obj, (int, float, np.integer, np.floating)) and not isinstance(obj, bool):
         yield loc, obj, ""
 

@@ -140,6 +140,17 @@ def test_values_beyond_float32_name_their_key(override, path, fragment):
     assert "precision: float64" in message
 
 
+@pytest.mark.parametrize("override, path", [
+    ("projections.ee.delay=1e300 s", "projections.ee.delay"),
+    ("projections.ee.delay={dist: uniform, low: 1 ms, high: 1e300 s}", "projections.ee.delay.high"),
+    ("projections.ee.connect={rule: arrays, pre: [0, 1], post: [0, 1], weight: [1 mV, 1e300 mV]}",
+     "projections.ee.connect.weight.1"),
+])
+def test_the_key_path_is_the_one_written_in_the_file(override, path):
+    message = _problem("cuba", [override])
+    assert f"\n  {path}: 1e+" in message, message
+
+
 @pytest.mark.parametrize("override", ["populations.exc.params.tau_m=1e300 s",
                                       "populations.exc.params.tau_m={dist: uniform, "
                                       "low: 10 ms, high: 1e300 s}"])
