@@ -281,7 +281,7 @@ def _parse_distribution(raw: Mapping[Any, Any]) -> Value:
     names = ", ".join(DISTRIBUTIONS)
     if dist is None:
         raise problems_error([(("dist",), f"required key is missing (one of {names})")])
-    if dist not in DISTRIBUTIONS:
+    if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
         raise problems_error([(("dist",), f"unknown distribution {dist!r} (one of {names})")])
     cls = DISTRIBUTIONS[dist]
     allowed = ("dist", *cls.fields, "clip")

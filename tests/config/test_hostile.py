@@ -387,9 +387,7 @@ HOSTILE = [["a"], {"x": 1}, 10**30, 2**64, -1, 0, 1e300, -1e300, float("inf"), f
 
 def test_hostile_values_at_every_leaf_give_a_config_error_or_a_config():
     cases = [(name, path, value) for name in builtin_configs()
-             for path, _ in _leaves(_resolved(name)) for value in HOSTILE
-             # the known defect, tested on its own below
-             if not (path[-1] == "dist" and isinstance(value, (list, dict)))]
+             for path, _ in _leaves(_resolved(name)) for value in HOSTILE]
     failures = []
     for name, path, value in cases:
         try:
@@ -404,7 +402,6 @@ def test_hostile_values_at_every_leaf_give_a_config_error_or_a_config():
     assert not failures, "\n".join(failures[:20])
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="config/values.py's distributions look an unhashable dist up in a dict")
 def test_a_list_where_a_distribution_name_belongs():
-    _problem("cuba", ["populations.exc.initial.v={dist: [normal], mean: 1 mV, std: 1 mV}"])
+    message = _problem("cuba", ["populations.exc.initial.v={dist: [normal], mean: 1 mV, std: 1 mV}"])
+    assert "unknown distribution" in message
