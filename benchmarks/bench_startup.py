@@ -50,8 +50,12 @@ def run_once(checkout: str, extra: list[str], workdir: str, bytecode: bool) -> d
         [checkout, *filter(None, [os.environ.get("PYTHONPATH")])]))
     if bytecode:  # as an installed package runs: pip writes the .pyc files
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    cmd = [sys.executable, "-m", "neurosim.cli", "run", "cuba",
-           "--output", os.path.join(workdir, "cuba.h5"), *extra]
+    output = os.path.join(workdir, "cuba.h5")
+    # A result is never overwritten silently; removing it works for older trees too.
+    for stale in (output, output[:-3] + ".png"):
+        if os.path.exists(stale):
+            os.remove(stale)
+    cmd = [sys.executable, "-m", "neurosim.cli", "run", "cuba", "--output", output, *extra]
     user0, sys0 = _children_cpu()
     with OtherLoad() as load:
         t0 = time.perf_counter()
