@@ -1,4 +1,4 @@
-"""Command line: ``neurosim run | validate | train | plot | energy | nir | metrics``.
+"""Command line: ``neurosim run | validate | train | convert | plot | energy | nir | metrics``.
 
 Every user error ends as one line ``error: ...`` on stderr and exit code 2;
 nothing is written unless the run completes, and no existing result is
@@ -61,6 +61,16 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     train.add_argument("--resume", action="store_true",
                        help="continue from the checkpoint beside the result file")
+
+    convert = sub.add_parser("convert", help="train or load a ReLU ANN, convert it to an IF "
+                                             "spiking network (a task: convert config) and "
+                                             "report accuracy against the steps")
+    _add_config_args(convert)
+    convert.add_argument("--output", "-o", help="result file (default: <output.dir>/<name>.h5)")
+    convert.add_argument("--force", "-f", action="store_true",
+                         help="overwrite an existing result file")
+    convert.add_argument("--threads", type=_positive_int, help="threads (overrides the config)")
+    convert.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
 
     plot = sub.add_parser("plot", help="PNG of a result file (a network run's raster + rate, "
                                        "an LSM run's readout and branching factors)")
@@ -252,6 +262,24 @@ def _train(args) -> int:
     return 0
 
 
+def _convert(args) -> int:
+    """``neurosim run`` of a ``task: convert`` config, refusing any other kind."""
+    from neurosim.config import load_config
+    from neurosim.errors import ConfigError
+    from neurosim.tasks import task_of_config
+
+    cfg = load_config(args.config, overrides=args.overrides)
+    name, _ = task_of_config(cfg)
+    if name != "convert":
+        raise ConfigError(f"neurosim convert needs a 'task: convert' config; {cfg.name} is a "
+                          f"{name} config (run it with neurosim run)")
+    argv = ["run", args.config, "--no-plot", *(f"--set={item}" for item in args.overrides)]
+    argv += [f"--output={args.output}"] if args.output else []
+    argv += [f"--threads={args.threads}"] if args.threads else []
+    argv += ["--force"] * args.force + ["--quiet"] * args.quiet
+    return _run(_parser().parse_args(argv))
+
+
 def _plot(args) -> int:
     from neurosim.io import plot_path, result_task
     from neurosim.tasks import resolve
@@ -315,8 +343,8 @@ def _collect_garbage_again() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "validate": _validate, "train": _train, "plot": _plot,
-                "energy": _energy, "metrics": _metrics, "nir": _nir}
+    handlers = {"run": _run, "validate": _validate, "train": _train, "convert": _convert,
+                "plot": _plot, "energy": _energy, "metrics": _metrics, "nir": _nir}
     if args.command != "run":  # _run does it when its work begins
         _collect_garbage_again()
     try:

@@ -112,6 +112,15 @@ TASKS: dict[str, Task] = {
         save="neurosim.training.result:save_train",
         read="neurosim.training.result:read_train",
         describe="neurosim.training.task:describe"),
+    "convert": Task(
+        schema="neurosim.config.convert:ConvertConfig",
+        run="neurosim.convert.task:run_task",
+        result="neurosim.convert.result:ConvertResult",
+        result_format="neurosim-convert-result",
+        result_version=1,
+        save="neurosim.convert.result:save_convert",
+        read="neurosim.convert.result:read_convert",
+        describe="neurosim.convert.task:describe"),
 }
 
 

@@ -18,6 +18,7 @@ from conftest import small_network
 import neurosim
 from neurosim.cli import main
 from neurosim.config import dump_config, load_config, load_config_text
+from neurosim.convert.result import ConvertResult
 from neurosim.errors import DataError
 from neurosim.io import load, open_result, result_task, save
 from neurosim.reservoir.kernels import TALLY
@@ -33,7 +34,7 @@ from neurosim.training.result import TrainResult
 
 #: The tasks whose files had a version 1 without the common header.
 V1_TASKS = ("lsm_classification", "network", "rram_lsm")
-SEEDS = {"network": 3, "lsm_classification": 4, "rram_lsm": 5, "train": 6}
+SEEDS = {"network": 3, "lsm_classification": 4, "rram_lsm": 5, "train": 6, "convert": 7}
 
 SPLITS = ("train", "validation", "test")
 NETWORK = small_network(seed=3)
@@ -279,10 +280,17 @@ def train_result() -> TrainResult:
                        {"accuracy_count": 0.5, "accuracy_membrane": 0.6}, timings={"wall_s": 2.0})
 
 
+def convert_result() -> ConvertResult:
+    config = dump_config(load_config("convert_fashion", overrides=["seed=7"]))
+    return ConvertResult("new_convert", config, {"out.weight": np.ones((10, 4), np.float32)},
+                         {"conv1": 1.5}, {"loss": np.array([1.0])}, 0.9, np.array([4, 8]),
+                         np.array([0.8, 0.85]), {"conv1": 0.1}, timings={"wall_s": 3.0})
+
+
 @pytest.fixture
 def new_results(lsm_parts):
     return {"network": network_result(), "lsm_classification": lsm_result(*lsm_parts),
-            "rram_lsm": rram_result(), "train": train_result()}
+            "rram_lsm": rram_result(), "train": train_result(), "convert": convert_result()}
 
 
 @pytest.mark.parametrize("task", sorted(TASKS))
