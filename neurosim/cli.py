@@ -48,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=_positive_int, help="threads (overrides the config)")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     run.add_argument("--no-plot", action="store_true", help="do not write the raster/rate PNG")
+    run.add_argument("--checkpoint-every", metavar="TIME",
+                     help="write a checkpoint every TIME of simulated time (e.g. '1 s'; an LSM "
+                          "run after the batch of samples that reaches it), beside the result "
+                          "as <stem>.ckpt; removed once the result is written")
+    run.add_argument("--checkpoint-wall", metavar="TIME",
+                     help="write a checkpoint every TIME of wall-clock time (e.g. '10 min')")
+    run.add_argument("--resume", action="store_true",
+                     help="continue a killed run from its checkpoint (same config: the result "
+                          "is the one an uninterrupted run writes)")
 
     val = sub.add_parser("validate", help="check a config without running it")
     _add_config_args(val)
@@ -184,8 +193,9 @@ def _run_config(args, plotter, t0: float) -> int:
     from neurosim.tasks import RunContext, resolve, task_of_config
 
     cfg = load_config(args.config, overrides=args.overrides)
-    _, task = task_of_config(cfg)
+    name, task = task_of_config(cfg)
     out = result_path(cfg, args.output)
+    checkpoint = _checkpoint_options(args, name, resolve(task.run), out)
     section = getattr(cfg, "output", None)  # a task's config may have none
     draws = (task.plot is not None and section is not None and section.plots
              and not args.no_plot)
@@ -198,11 +208,34 @@ def _run_config(args, plotter, t0: float) -> int:
     else:  # tasks run for minutes to hours
         _collect_garbage_again()
         extra = {}
+    if checkpoint.wanted:
+        extra["checkpoint"] = checkpoint
     summary = resolve(task.run)(cfg, output=str(out), threads=args.threads,
                                 quiet=args.quiet, plot=not args.no_plot, **extra)
     if not args.quiet:
         print(summary)
     return 0
+
+
+def _checkpoint_options(args, task_name: str, run, out: Path):
+    """The run's checkpoint options, refused where its task does not checkpoint; a
+    fresh run does not start over a killed run's checkpoint unless forced."""
+    import inspect
+
+    from neurosim.driver.checkpoints import CheckpointOptions
+    from neurosim.errors import ConfigError
+    from neurosim.io.checkpoint import checkpoint_path
+
+    options = CheckpointOptions.parse(args.checkpoint_every, args.checkpoint_wall, args.resume)
+    if options.wanted and "checkpoint" not in inspect.signature(run).parameters:
+        raise ConfigError(f"--checkpoint-every, --checkpoint-wall and --resume: a {task_name} "
+                          "run does not checkpoint (a training run checkpoints every epoch: "
+                          "neurosim train --resume)")
+    ckpt = checkpoint_path(out)
+    if not args.resume and not args.force and ckpt.exists():
+        raise OutputError(f"{ckpt} exists, the checkpoint of a run that did not finish; add "
+                          "--resume to continue it, or --force to start again")
+    return options
 
 
 def _check_outputs(result: Path, plot: Path | None, force: bool) -> None:

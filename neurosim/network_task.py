@@ -16,16 +16,21 @@ from neurosim.tasks import RunContext
 
 
 def run_task(cfg, *, output: str | None, threads: int | None, quiet: bool, plot: bool,
-             context: RunContext | None = None) -> str:
+             context: RunContext | None = None, checkpoint=None) -> str:
     """Run ``cfg``, save its result (and PNG), return the summary text ("" if ``quiet``).
 
     From the command line, ``context`` holds its plot worker (None: no PNG) and its
     start; without one, the PNG (if ``plot`` and ``output.plots``) is drawn here.
+    ``checkpoint`` (:class:`~neurosim.driver.checkpoints.CheckpointOptions`) has
+    the run write checkpoints beside its result, or continue from one.
     """
     from neurosim.backends import check_backend
+    from neurosim.config import dump_config
+    from neurosim.driver.checkpoints import RunCheckpoints
     from neurosim.driver.simulation import Simulation
     from neurosim.driver.startup import load_numba_registries_without_blas_probe
     from neurosim.io import check_writable, save
+    from neurosim.io.checkpoint import discard_checkpoint
     from neurosim.network import build_network
 
     if context is None:
@@ -39,14 +44,20 @@ def run_task(cfg, *, output: str | None, threads: int | None, quiet: bool, plot:
         from neurosim.energy import resolve_profiles
 
         profiles = resolve_profiles(cfg.energy.hardware)
+    # A checkpoint to resume is read and checked before any work starts.
+    checkpoints = (RunCheckpoints(checkpoint, out, "network", dump_config(cfg))
+                   if checkpoint is not None and checkpoint.wanted else None)
     load_numba_registries_without_blas_probe()  # ~0.25 s of start-up (see there)
     network = build_network(cfg)
     sim = Simulation(network, cfg, threads=threads)
+    if checkpoints is not None and checkpoints.saved is not None:
+        sim.restore(checkpoints.saved)
     context.startup_over()
-    result = sim.run(progress=not quiet)
+    result = sim.finish(progress=not quiet, checkpoints=checkpoints)
     reports = energy_reports(result, profiles)
     result.energy = {r.profile: r.to_dict() for r in reports}
     path = save(result, out)
+    discard_checkpoint(path)
     plotter = context.plotter
     plot_path = plotter.plot(result, path.with_suffix(".png")) if plotter is not None else None
     if quiet:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from neurosim.network.parameters import propagator_table
 from neurosim.units import to_steps
 from neurosim.progress import SimulationProgress
 from neurosim.result import Result, SpikeRecord, TraceRecord
+
+if TYPE_CHECKING:
+    from neurosim.driver.checkpoints import RunCheckpoints
 
 #: Work per chunk in neuron-steps: enough that Python's share (inputs,
 #: recording, progress) vanishes, little enough for timely progress updates.
@@ -136,16 +140,33 @@ class Simulation:
         if n_total < 1:
             raise ConfigError(f"duration: {duration:g} s is shorter than one step "
                               f"(dt {self.network.dt:g} s)")
-        start = self.step
-        stop = start + n_total
+        return self._advance_to(self.step + n_total, progress)
+
+    def finish(self, progress: bool = False, checkpoints: RunCheckpoints | None = None) -> Result:
+        """Simulate up to the config's duration (after :meth:`restore`, the rest of it)
+        and return the result; ``checkpoints`` writes this run's state when due."""
+        stop = int(to_steps(self.cfg.duration, self.network.dt))
+        if stop < 1:
+            raise ConfigError(f"duration: {self.cfg.duration:g} s is shorter than one step "
+                              f"(dt {self.network.dt:g} s)")
+        if checkpoints is not None:
+            checkpoints.start(self.network.dt, self.step)
+        return self._advance_to(stop, progress, checkpoints)
+
+    def _advance_to(self, stop: int, progress: bool,
+                    checkpoints: RunCheckpoints | None = None) -> Result:
         if stop >= MAX_STEPS:
             raise ConfigError(f"duration: a run is limited to {MAX_STEPS:,} steps "
                               f"({MAX_STEPS * self.network.dt:,.0f} s at this dt)")
+        start = self.step
         record = bool(self.recorded)
         t0 = time.perf_counter()
-        with SimulationProgress(duration, enabled=progress) as bar:
+        with SimulationProgress(max(stop - start, 0) * self.network.dt, enabled=progress) as bar:
             while self.step < stop:
                 end = self._chunk_end(stop)
+                boundary = checkpoints.next_boundary(self.step) if checkpoints else None
+                if boundary is not None:  # simulated-time checkpoints fall on their step
+                    end = min(end, boundary)
                 n = end - self.step
                 self.backend.set_population_params(self._param_table())
                 ext_ptr, ext_idx = merge_events(self.sources, self.step, n)
@@ -153,6 +174,10 @@ class Simulation:
                                            self.trace_idx, self.trace_every)
                 self._collect(self.step, out, ext_ptr, ext_idx)
                 self.step = end
+                if checkpoints is not None and self.step < stop:
+                    self._sim_s += time.perf_counter() - t0  # up to date in the state
+                    checkpoints.reached(self.step, self.state)
+                    t0 = time.perf_counter()  # writing is not simulating
                 bar.update((self.step - start) * self.network.dt,
                            int(self.backend.spike_counts().sum()))
         self._sim_s += time.perf_counter() - t0
@@ -205,15 +230,20 @@ class Simulation:
         for k, source in enumerate(self.sources):
             if isinstance(source, PoissonSource):
                 out.update((f"poisson.{k}.{key}", v) for key, v in source.state().items())
+        # Recordings are joined into one block each, and kept joined: a run that
+        # checkpoints often does not join the same chunks again and again.
         for name, (steps, neurons) in self._spikes.items():
-            out[f"recorded.spikes.{name}.steps"] = np.concatenate(steps or [np.empty(0, np.int64)])
-            out[f"recorded.spikes.{name}.neurons"] = np.concatenate(
-                neurons or [np.empty(0, np.int32)])
+            joined = (np.concatenate(steps or [np.empty(0, np.int64)]),
+                      np.concatenate(neurons or [np.empty(0, np.int32)]))
+            self._spikes[name] = ([joined[0]], [joined[1]])
+            out[f"recorded.spikes.{name}.steps"], out[f"recorded.spikes.{name}.neurons"] = joined
         out["recorded.binned"] = self._binned.copy()
         if self._traces:
-            out["recorded.traces"] = np.concatenate(self._traces)
+            self._traces = [np.concatenate(self._traces)]
+            out["recorded.traces"] = self._traces[0]
         if self._astrocytes:
-            out["recorded.astrocytes"] = np.concatenate(self._astrocytes)
+            self._astrocytes = [np.concatenate(self._astrocytes)]
+            out["recorded.astrocytes"] = self._astrocytes[0]
         return out
 
     def restore(self, state: dict[str, np.ndarray]) -> None:

@@ -191,12 +191,32 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.chmod(tmp, stat.S_IMODE(final.stat().st_mode))
         except FileNotFoundError:
             pass  # a new file: the umask's mode
+        # The data reaches the disk before the rename, and the rename before
+        # we return: after a crash the path holds the old file or the new one.
+        _fsync(tmp)
         os.replace(tmp, final)
+        _fsync_folder(final.parent)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write {final}: {_reason(exc)}") from exc
         raise
+
+
+def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable, where the file system lets a folder be synced."""
+    try:
+        _fsync(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        pass  # e.g. EINVAL on file systems without folder fsync: the rename is done anyway
 
 
 def _create_empty(tmp: Path) -> None:

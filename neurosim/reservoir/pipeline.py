@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from neurosim.reservoir.liquid import Liquid, LiquidSpec, build_liquid
 from neurosim.reservoir.readout import (ReadoutResult, best_on_validation, l1_features,
                                         softmax_per_rate, train_ridge)
 from neurosim.reservoir.simulate import Dynamics, LiquidSimulator
+
+if TYPE_CHECKING:
+    from neurosim.driver.checkpoints import RunCheckpoints
 
 SPLITS = ("train", "validation", "test")
 # Offsets of the input-spike stream ids: every presentation draws its own spikes.
@@ -72,6 +76,15 @@ class RecordedSpikes:
         empty = [np.zeros(0, np.int32)]
         return cls(ptr, np.concatenate(empty + [h[0] for h in hits]).astype(np.int32),
                    np.concatenate(empty + [h[1] for h in hits]).astype(np.int32))
+
+    def liquid_rasters(self, steps: int, n_liquid: int) -> np.ndarray:
+        """The liquid part of the samples' rasters, ``(samples, steps, n_liquid)`` uint8
+        (as :meth:`LiquidSimulator.run` records them)."""
+        rasters = np.zeros((self.samples, steps, n_liquid), np.uint8)
+        sample = np.repeat(np.arange(self.samples), np.diff(self.ptr))
+        liquid = self.neuron < n_liquid
+        rasters[sample[liquid], self.step[liquid], self.neuron[liquid]] = 1
+        return rasters
 
     def concatenate(self, other: RecordedSpikes) -> RecordedSpikes:
         """The samples of ``self``, then those of ``other``."""
@@ -167,9 +180,67 @@ def split_peaks(peak_from: str, train_images: np.ndarray,
     return {"train": train, "validation": train, "test": test}
 
 
+@dataclass
+class ProtocolPosition:
+    """How far a run of the protocol got: what a checkpoint holds to continue it.
+
+    Initialisation samples are presented in batches with the weights and
+    traces carried, so the position in it is the samples done and the
+    simulator's weights and traces; the samples after it are independent, so
+    their position is the count done (over the splits in order) and their
+    features.  The rasters of the recorded test samples are in ``recorded``.
+    """
+
+    counts: dict[str, np.ndarray]
+    init_done: int = 0
+    samples_done: int = 0
+    init_tally: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TALLY, 0))
+    sample_tally: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TALLY, 0))
+    recorded: RecordedSpikes = field(default_factory=lambda: RecordedSpikes.from_rasters([]))
+    #: Seconds spent in the initialisation and the samples before this process.
+    init_s: float = 0.0
+    samples_s: float = 0.0
+
+    def simulated_steps(self, init_steps: int, sample_steps: int) -> int:
+        """Steps simulated up to this position (where simulated-time checkpoints fall)."""
+        return self.init_done * init_steps + self.samples_done * sample_steps
+
+    def to_arrays(self, sim: LiquidSimulator, init_s: float,
+                  samples_s: float) -> dict[str, np.ndarray]:
+        """The position, the simulator's weights and traces, and the seconds spent
+        so far in each phase, as named arrays."""
+        out = {"init_done": np.array(self.init_done), "samples_done": np.array(self.samples_done),
+               "weights": sim.weights.copy(), "trace": sim.trace.copy(),
+               "init_s": np.array(init_s), "samples_s": np.array(samples_s),
+               "recorded.ptr": self.recorded.ptr, "recorded.step": self.recorded.step,
+               "recorded.neuron": self.recorded.neuron}
+        out.update((f"counts.{split}", c) for split, c in self.counts.items())
+        out.update((f"init_tally.{k}", np.array(v)) for k, v in self.init_tally.items())
+        out.update((f"sample_tally.{k}", np.array(v)) for k, v in self.sample_tally.items())
+        return out
+
+    @classmethod
+    def from_arrays(cls, saved: dict[str, np.ndarray], sim: LiquidSimulator) -> ProtocolPosition:
+        """Back from :meth:`to_arrays`; the simulator takes its weights and traces."""
+        sim.weights[:] = saved["weights"]
+        sim.trace[:] = saved["trace"]
+        return cls(counts={s: saved[f"counts.{s}"].copy() for s in SPLITS},
+                   init_done=int(saved["init_done"]), samples_done=int(saved["samples_done"]),
+                   init_tally={k: int(saved[f"init_tally.{k}"]) for k in TALLY},
+                   sample_tally={k: int(saved[f"sample_tally.{k}"]) for k in TALLY},
+                   recorded=RecordedSpikes(saved["recorded.ptr"], saved["recorded.step"],
+                                           saved["recorded.neuron"]),
+                   init_s=float(saved["init_s"]), samples_s=float(saved["samples_s"]))
+
+
 def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
-            threads: int | None = None, liquid: Liquid | None = None) -> LSMResult:
-    """Run the whole protocol of ``cfg``; ``liquid`` replaces the built one (tests)."""
+            threads: int | None = None, liquid: Liquid | None = None,
+            checkpoints: RunCheckpoints | None = None) -> LSMResult:
+    """Run the whole protocol of ``cfg``; ``liquid`` replaces the built one (tests).
+
+    ``checkpoints`` writes the run's :class:`ProtocolPosition` when due, after a
+    batch of samples, and has it continue from its saved one.
+    """
     t_start = time.perf_counter()
     data = load_fashion_mnist(cfg.data.path)
     seeds = np.random.SeedSequence(cfg.seed).spawn(_SEED_STREAMS)
@@ -199,70 +270,85 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     batch = cfg.protocol.batch
     t_build = time.perf_counter()
 
+    at = (ProtocolPosition.from_arrays(checkpoints.saved, sim)
+          if checkpoints is not None and checkpoints.saved is not None else
+          ProtocolPosition({s: np.zeros((len(chosen[s]), liquid.n_liquid), np.uint16)
+                            for s in SPLITS}))
+
     # 1. initialisation: one image after another, weights carried
-    init_tally = dict.fromkeys(TALLY, 0)
     n_init = cfg.protocol.init_samples if cfg.plasticity.rule != "none" else 0
     order = np.concatenate([rng_init.permutation(n_fit) for _ in range(-(-n_init // n_fit))]
                            + [np.zeros(0, np.int64)])[:n_init].astype(np.int64)
     init_steps = cfg.steps(cfg.protocol.init_duration)
+    steps = cfg.steps(cfg.protocol.sample_duration)
+
+    def checkpoint(init_s: float, samples_s: float) -> None:
+        """Write the position if a checkpoint is due (``*_s``: this process's seconds)."""
+        if checkpoints is not None:
+            checkpoints.reached(at.simulated_steps(init_steps, steps), lambda: at.to_arrays(
+                sim, at.init_s + init_s, at.samples_s + samples_s))
+
+    if checkpoints is not None:
+        checkpoints.start(cfg.protocol.dt, at.simulated_steps(init_steps, steps))
     with SampleProgress(n_init, "initialisation", progress) as bar:
-        for start in range(0, n_init, batch):
+        for start in range(at.init_done, n_init, batch):
             idx = order[start : start + batch]
             probs = normalise_images(train_img.images[idx], peak_of["train"])
-            _add(init_tally, sim.initialise(probs, _ID_OFFSET["init"] + start
-                                            + np.arange(len(idx)), init_steps))
-            bar.update(start + len(idx), synaptic_events(init_tally))
+            _add(at.init_tally, sim.initialise(probs, _ID_OFFSET["init"] + start
+                                               + np.arange(len(idx)), init_steps))
+            at.init_done = start + len(idx)
+            bar.update(at.init_done, synaptic_events(at.init_tally))
+            checkpoint(time.perf_counter() - t_build, 0.0)
     w_ini = sim.weights.copy()
     t_init = time.perf_counter()
 
     # 2. every sample from W_ini
-    steps = cfg.steps(cfg.protocol.sample_duration)
     n_record = cfg.branching.samples
-    features: dict[str, SplitFeatures] = {}
-    rasters = []
-    recorded = RecordedSpikes.from_rasters([])
-    sample_tally = dict.fromkeys(TALLY, 0)
-    done = 0
     total = sum(len(chosen[s]) for s in SPLITS)
+    split_start = 0  # the split's first sample, counted over all splits
     with SampleProgress(total, "samples", progress) as bar:
         for split in SPLITS:
             idx_all = chosen[split]
-            counts = np.zeros((len(idx_all), liquid.n_liquid), np.uint16)
-            for start in range(0, len(idx_all), batch):
+            for start in range(max(at.samples_done - split_start, 0), len(idx_all), batch):
                 idx = idx_all[start : start + batch]
                 probs = normalise_images(source[split].images[idx], peak_of[split])
                 record = None
                 if split == "test":
                     record = (start + np.arange(len(idx))) < n_record
                 c, r, tally = sim.run(probs, _ID_OFFSET[split] + idx, steps, record)
-                counts[start : start + len(idx)] = c
+                at.counts[split][start : start + len(idx)] = c
                 if r is not None:
-                    rasters.append(r)
                     inputs = sim.input_spikes(probs[record], _ID_OFFSET[split] + idx[record], steps)
-                    recorded = recorded.concatenate(RecordedSpikes.from_rasters(
+                    at.recorded = at.recorded.concatenate(RecordedSpikes.from_rasters(
                         [np.concatenate(pair, axis=1) for pair in zip(r, inputs, strict=True)]))
-                _add(sample_tally, tally)
-                done += len(idx)
-                bar.update(done, synaptic_events(sample_tally))
-            features[split] = SplitFeatures(counts, source[split].labels[idx_all].copy(), idx_all)
+                _add(at.sample_tally, tally)
+                at.samples_done = split_start + start + len(idx)
+                bar.update(at.samples_done, synaptic_events(at.sample_tally))
+                checkpoint(t_init - t_build, time.perf_counter() - t_init)
+            split_start += len(idx_all)
+    features = {s: SplitFeatures(at.counts[s], source[s].labels[chosen[s]].copy(), chosen[s])
+                for s in SPLITS}
     t_sim = time.perf_counter()
 
     # 3. readouts and branching factor
     softmax, ridge = train_readouts(cfg, features)
-    sigma = (branching_factor(np.concatenate(rasters), *liquid.liquid_adjacency(),
+    rasters = at.recorded.liquid_rasters(steps, liquid.n_liquid)
+    sigma = (branching_factor(rasters, *liquid.liquid_adjacency(),
                               window=cfg.steps(cfg.branching.window),
                               margin=cfg.steps(cfg.branching.margin))
-             if rasters else np.zeros(0))
+             if len(rasters) else np.zeros(0))
     t_end = time.perf_counter()
-    timings = {"build_s": t_build - t_start, "init_s": t_init - t_build,
-               "samples_s": t_sim - t_init, "readout_s": t_end - t_sim, "wall_s": t_end - t_start}
+    timings = {"build_s": t_build - t_start, "init_s": at.init_s + t_init - t_build,
+               "samples_s": at.samples_s + t_sim - t_init, "readout_s": t_end - t_sim,
+               "wall_s": t_end - t_start}
     counters = {"liquid_neurons": liquid.n_liquid, "init_samples": n_init, "init_steps": init_steps,
-                "init_synaptic_events": synaptic_events(init_tally),
-                **{f"init_{k}": v for k, v in init_tally.items()},
-                "samples": total, "steps": steps, "synaptic_events": synaptic_events(sample_tally),
-                **sample_tally, "threads": sim.threads}
+                "init_synaptic_events": synaptic_events(at.init_tally),
+                **{f"init_{k}": v for k, v in at.init_tally.items()},
+                "samples": total, "steps": steps,
+                "synaptic_events": synaptic_events(at.sample_tally),
+                **at.sample_tally, "threads": sim.threads}
     return LSMResult(cfg.name, config_text, features, softmax, ridge, sigma, w_ini,
-                     liquid.n_synapses, timings, counters, recorded,
+                     liquid.n_synapses, timings, counters, at.recorded,
                      (liquid.pre_ptr, liquid.post))
 
 

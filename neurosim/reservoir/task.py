@@ -6,15 +6,21 @@ from pathlib import Path
 
 from neurosim.config import dump_config
 from neurosim.config.lsm import LSMConfig
+from neurosim.driver.checkpoints import CheckpointOptions, RunCheckpoints
 from neurosim.io import check_writable
+from neurosim.io.checkpoint import discard_checkpoint
 from neurosim.reservoir.pipeline import run_lsm
 from neurosim.reservoir.plots import plot_lsm
 from neurosim.reservoir.results import save_lsm
 
 
 def run_task(cfg: LSMConfig, *, output: str | None, threads: int | None, quiet: bool,
-             plot: bool) -> str:
-    """Run, save, plot; returns the summary text."""
+             plot: bool, checkpoint: CheckpointOptions | None = None) -> str:
+    """Run, save, plot; returns the summary text.
+
+    ``checkpoint`` has the run write checkpoints beside its result (after the
+    batch of samples that reaches each interval), or continue from one.
+    """
     out = Path(output) if output else Path(cfg.output.dir) / f"{cfg.name}.h5"
     check_writable(out)
     profiles = []
@@ -22,7 +28,11 @@ def run_task(cfg: LSMConfig, *, output: str | None, threads: int | None, quiet: 
         from neurosim.energy import resolve_profiles
 
         profiles = resolve_profiles(cfg.energy.hardware)
-    result = run_lsm(cfg, dump_config(cfg), progress=not quiet, threads=threads)
+    config_text = dump_config(cfg)
+    checkpoints = (RunCheckpoints(checkpoint, out, "lsm_classification", config_text)
+                   if checkpoint is not None and checkpoint.wanted else None)
+    result = run_lsm(cfg, config_text, progress=not quiet, threads=threads,
+                     checkpoints=checkpoints)
     energy_text = ""
     if profiles:
         from neurosim.reservoir.energy import LSMActivity, lsm_energy_text
@@ -30,6 +40,7 @@ def run_task(cfg: LSMConfig, *, output: str | None, threads: int | None, quiet: 
         reports, energy_text = lsm_energy_text(LSMActivity.from_result(result), profiles)
         result.energy = {r.profile: r.to_dict() for r in reports}
     path = save_lsm(result, out)
+    discard_checkpoint(path)
     plot_path = plot_lsm(result, path.with_suffix(".png")) if cfg.output.plots and plot else None
     t, c = result.timings, result.counters
     sample_rate = c["samples"] / max(t["samples_s"], 1e-12)
