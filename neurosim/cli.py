@@ -1,4 +1,4 @@
-"""Command line: ``neurosim run | validate | train | convert | plot | energy | nir | metrics``.
+"""Command line: ``neurosim run | validate | train | convert | sweep | rerun | plot | energy | nir | metrics``.
 
 Every user error ends as one line ``error: ...`` on stderr and exit code 2;
 nothing is written unless the run completes, and no existing result is
@@ -80,6 +80,16 @@ def _parser() -> argparse.ArgumentParser:
                          help="overwrite an existing result file")
     convert.add_argument("--threads", type=_positive_int, help="threads (overrides the config)")
     convert.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+
+    from neurosim import rerun
+    from neurosim.sweep import command as sweep_command
+
+    sweep = sub.add_parser("sweep", help="run a config (or a sweep file) over a grid of values "
+                                         "and seeds on Dask; one table of the results")
+    _add_config_args(sweep)
+    sweep_command.add_arguments(sweep, _positive_int)
+    rerun.add_arguments(sub.add_parser("rerun", help="repeat a run from its result file; "
+                                                     "exit 0 if bit-identical, 1 if not"))
 
     plot = sub.add_parser("plot", help="PNG of a result file (a network run's raster + rate, "
                                        "an LSM run's readout and branching factors)")
@@ -313,6 +323,18 @@ def _convert(args) -> int:
     return _run(_parser().parse_args(argv))
 
 
+def _sweep(args) -> int:
+    from neurosim.sweep.command import main as sweep
+
+    return sweep(args)
+
+
+def _rerun(args) -> int:
+    from neurosim.rerun import main as rerun
+
+    return rerun(args)
+
+
 def _plot(args) -> int:
     from neurosim.io import plot_path, result_task
     from neurosim.tasks import resolve
@@ -377,7 +399,8 @@ def _collect_garbage_again() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"run": _run, "validate": _validate, "train": _train, "convert": _convert,
-                "plot": _plot, "energy": _energy, "metrics": _metrics, "nir": _nir}
+                "sweep": _sweep, "rerun": _rerun, "plot": _plot, "energy": _energy,
+                "metrics": _metrics, "nir": _nir}
     if args.command != "run":  # _run does it when its work begins
         _collect_garbage_again()
     try:

@@ -20,14 +20,17 @@ def cpu_model() -> str:
 
 
 def versions() -> dict[str, str]:
+    """The packages that decide a run's numbers: llvmlite's LLVM compiles numba's kernels."""
     import h5py
+    import llvmlite
     import numba
     import numpy
 
     import neurosim
 
     return {"neurosim": neurosim.__version__, "python": sys.version.split()[0],
-            "numpy": numpy.__version__, "numba": numba.__version__, "h5py": h5py.__version__}
+            "numpy": numpy.__version__, "numba": numba.__version__,
+            "llvmlite": llvmlite.__version__, "h5py": h5py.__version__}
 
 
 def machine() -> dict[str, object]:
