@@ -186,6 +186,10 @@ class ConversionSection(StrictModel):
     spike count round the ANN activation rather than floor it (Bu et al. 2022)."""
     steps: list[int] = Field(default_factory=lambda: [4, 8, 16, 32, 64], min_length=1)
     """Step counts the SNN's test accuracy is reported at (one run to the largest)."""
+    compile: bool = False
+    """Whether the neurons' step runs through ``torch.compile`` (one fused loop instead
+    of a dozen passes over memory; needs a C++ compiler, and compiles for some
+    seconds per layer shape at the start; same spikes)."""
 
     @field_validator("steps")
     @classmethod

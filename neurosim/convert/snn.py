@@ -31,6 +31,7 @@ scores of every smaller one on the way.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -61,12 +62,21 @@ class SNNOutput:
     spike_counts: dict[str, torch.Tensor]
 
 
+@functools.cache
+def _step(compiled: bool):
+    """The model layer's step, eager or fused by ``torch.compile`` into one loop (its
+    dozen elementwise passes over the membranes cost more than the convolutions)."""
+    return torch.compile(torch_kernels.step, dynamic=False) if compiled else torch_kernels.step
+
+
 class ConvertedSNN:
     """The ANN ``model`` (a :func:`neurosim.convert.ann.build_ann` network) with IF
-    neurons of the given thresholds (module docstring)."""
+    neurons of the given thresholds (module docstring); ``compiled``: the step runs
+    through ``torch.compile`` (needs a C++ compiler; compiles once per layer shape)."""
 
     def __init__(self, model: torch.nn.Sequential, thresholds: dict[str, float],
-                 initial_membrane: float):
+                 initial_membrane: float, compiled: bool = False):
+        self.step = _step(compiled)
         self.stages: list[torch.nn.Module | IFPopulation] = []
         spike_value = 1.0  # what a spike of the populations before stands for
         for name, module in model.named_children():
@@ -116,7 +126,7 @@ class ConvertedSNN:
                     membranes[name] = torch.full_like(x, stage.v_start)
                     refractory[name] = torch.zeros_like(x)
                     counts[name] = torch.zeros_like(x)
-                spikes, membranes[name], (_, _, refractory[name]), _ = torch_kernels.step(
+                spikes, membranes[name], (_, _, refractory[name]), _ = self.step(
                     membranes[name], (x, zero, refractory[name]), None, t,
                     stage.neurons.par)
                 x = spikes.to(images.dtype)
@@ -135,13 +145,17 @@ def snn_accuracy(snn: ConvertedSNN, images: torch.Tensor, labels: torch.Tensor,
     spikes = {p.layer: 0.0 for p in snn.populations()}
     sizes = dict.fromkeys(spikes, 0)
     for first in range(0, len(labels), batch_size):
-        out = snn.run(images[first:first + batch_size], steps)
         batch_labels = labels[first:first + batch_size]
+        k = len(batch_labels)
+        batch = images[first:first + batch_size]
+        if k < batch_size:  # padded to a full batch: a compiled step never meets a new shape
+            batch = torch.cat([batch, batch.new_zeros((batch_size - k, *batch.shape[1:]))])
+        out = snn.run(batch, steps)
         for t, scores in out.scores.items():
-            hits[t] += int((scores.argmax(1) == batch_labels).sum())
+            hits[t] += int((scores[:k].argmax(1) == batch_labels).sum())
         for name, counts in out.spike_counts.items():
-            spikes[name] += float(counts.sum())
-            sizes[name] += counts.numel()
+            spikes[name] += float(counts[:k].sum())
+            sizes[name] += counts[:k].numel()
     n = len(labels)
     return ({t: hits[t] / n for t in steps},
             {name: spikes[name] / (sizes[name] * max(steps)) for name in spikes})

@@ -39,7 +39,8 @@ def convert(cfg: ConvertConfig, *, threads: int | None = None, quiet: bool = Tru
         calibration = samples["train"].images[:cfg.conversion.calibration]
         levels = thresholds(model, cfg.conversion.normalisation, calibration, size)
         t3 = time.perf_counter()
-        snn = ConvertedSNN(model, levels, cfg.conversion.initial_membrane)
+        snn = ConvertedSNN(model, levels, cfg.conversion.initial_membrane,
+                           cfg.conversion.compile)
         by_steps, rates = snn_accuracy(snn, test.images, test.labels, cfg.conversion.steps, size)
         t4 = time.perf_counter()
     finally:

@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 from neurosim.config.convert import Maximum, Percentile  # noqa: E402
 from neurosim.convert.ann import QCFS  # noqa: E402
 from neurosim.convert.normalise import layer_activations, thresholds  # noqa: E402
-from neurosim.convert.snn import ConvertedSNN  # noqa: E402
+from neurosim.convert.snn import ConvertedSNN, snn_accuracy  # noqa: E402
 
 
 def mlp(sizes: list[int], seed: int, activation=torch.nn.ReLU) -> torch.nn.Sequential:
@@ -133,3 +133,24 @@ def test_max_and_percentile_normalisation():
         assert float((rates - normalised.clamp(max=1)).abs().max()) <= 0.5 / steps + 1e-5
     clipped = acts["h0"] > p99["h0"]
     assert bool(clipped.any()) and bool((rates[clipped] == 1).all())
+
+
+def test_compiled_steps_spike_as_the_eager_ones():
+    model = mlp([12, 40, 20, 3], 5)
+    x = torch.rand((8, 12))
+    levels = {"h0": 0.5, "h1": 0.3}
+    eager = ConvertedSNN(model, levels, 0.5).run(x, [6, 20])
+    compiled = ConvertedSNN(model, levels, 0.5, compiled=True).run(x, [6, 20])
+    for name in levels:
+        torch.testing.assert_close(compiled.spike_counts[name], eager.spike_counts[name],
+                                   rtol=0, atol=0)
+    for t in (6, 20):
+        torch.testing.assert_close(compiled.scores[t], eager.scores[t])
+
+
+def test_a_short_last_batch_is_scored_on_its_own_samples():
+    model = mlp([12, 40, 3], 2)
+    x, labels = torch.rand((10, 12)), torch.randint(0, 3, (10,))
+    snn = ConvertedSNN(model, {"h0": 0.4}, 0.5)
+    whole = snn_accuracy(snn, x, labels, [4, 16], 10)
+    assert snn_accuracy(snn, x, labels, [4, 16], 4) == whole  # batches 4, 4 and 2 padded
