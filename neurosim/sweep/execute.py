@@ -64,26 +64,27 @@ def execute(plan: SweepPlan, connect: Callable[[], AbstractContextManager], prog
     """
     from distributed import as_completed
 
-    with _sweep_lock(plan):
-        outcomes: dict[int, Outcome] = {}
-        for run in plan.runs:
-            reused = _reused(run)
-            if reused is not None:
-                outcomes[run.index] = reused
-        pending = [run for run in plan.runs if run.index not in outcomes]
-        if pending:
-            with connect() as client, _task_bar(len(plan.runs), len(outcomes), progress) as bar:
-                futures = {client.submit(run_one, run.config_text, str(run.path),
-                                         key=f"neurosim-run-{run.path.stem}"): run
-                           for run in pending}
-                failed = 0
-                for future in as_completed(futures):
-                    run = futures[future]
-                    outcomes[run.index] = _outcome(future)
-                    failed += outcomes[run.index].status == "failed"
-                    bar.set_postfix_str(f"{failed} failed", refresh=False)
-                    bar.update()
-            _remove_leftovers(plan)
+    outcomes: dict[int, Outcome] = {}
+    for run in plan.runs:
+        reused = _reused(run)
+        if reused is not None:
+            outcomes[run.index] = reused
+    pending = [run for run in plan.runs if run.index not in outcomes]
+    if not pending:
+        return [outcomes[run.index] for run in plan.runs]
+    # Connected first: a cluster that cannot be reached leaves no folder behind.
+    with connect() as client, _sweep_lock(plan), \
+            _task_bar(len(plan.runs), len(outcomes), progress) as bar:
+        futures = {client.submit(run_one, run.config_text, str(run.path),
+                                 key=f"neurosim-run-{run.path.stem}"): run for run in pending}
+        failed = 0
+        for future in as_completed(futures):
+            run = futures[future]
+            outcomes[run.index] = _outcome(future)
+            failed += outcomes[run.index].status == "failed"
+            bar.set_postfix_str(f"{failed} failed", refresh=False)
+            bar.update()
+        _remove_leftovers(plan)
     return [outcomes[run.index] for run in plan.runs]
 
 

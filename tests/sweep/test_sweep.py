@@ -4,6 +4,7 @@ failing run, reuse on a second sweep, a worker killed mid-sweep, the command lin
 from __future__ import annotations
 
 import csv
+import fcntl
 import os
 import signal
 import threading
@@ -17,7 +18,7 @@ pytest.importorskip("distributed")
 pq = pytest.importorskip("pyarrow.parquet")
 
 from neurosim.cli import main  # noqa: E402
-from neurosim.errors import ConfigError  # noqa: E402
+from neurosim.errors import ConfigError, OutputError  # noqa: E402
 from neurosim.sweep.execute import dask_client, execute  # noqa: E402
 from neurosim.sweep.plan import make_plan, parse_grid_option  # noqa: E402
 from neurosim.sweep.table import table_rows, write_table  # noqa: E402
@@ -196,3 +197,13 @@ def test_grid_values_read_as_yaml_and_go_through_the_override_machinery(config, 
         ("10 ms", 4), ("10 ms", 5), ("10 ms", 6), ("0.02 s", 4), ("0.02 s", 5), ("0.02 s", 6)]
     assert "tau_m: 0.01 s" in plan.runs[0].config_text
     assert len({r.path for r in plan.runs}) == 6
+
+
+def test_a_folder_another_sweep_is_writing_is_refused(client, config, tmp_path):
+    plan = make_plan(str(config), [], {SIZE: [20]}, None, tmp_path / "sw")
+    plan.folder.mkdir()
+    with open(plan.folder / ".sweep.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(OutputError, match="another sweep is writing"):
+            execute(plan, lambda: nullcontext(client), progress=False)
+    assert not plan.runs[0].path.exists()
