@@ -120,7 +120,8 @@ TASKS: dict[str, Task] = {
         result_version=1,
         save="neurosim.convert.result:save_convert",
         read="neurosim.convert.result:read_convert",
-        describe="neurosim.convert.task:describe"),
+        describe="neurosim.convert.task:describe",
+        energy="neurosim.convert.energy:file_energy"),
 }
 
 

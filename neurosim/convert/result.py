@@ -14,6 +14,9 @@ root header and the ``meta.`` / ``timing.`` sections are the convention of
     /snn/steps         the step counts, increasing
     /snn/accuracy      the converted network's test accuracy after each
     /snn/firing_rate   attrs: spikes per neuron and step of each layer, over the most steps
+    /counters/<net>/<kind>/<name>   attrs: one int64 per counter, <net> snn (over the
+                       most steps) or ann, both over the test samples
+                       (:mod:`neurosim.convert.energy`); root attr test_samples
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ class ConvertResult:
     steps: np.ndarray
     snn_accuracy: np.ndarray
     firing_rates: dict[str, float]
+    #: ``{"snn": counters, "ann": counters}`` on the test samples (``Result.counters`` layout).
+    counters: dict[str, dict] = field(default_factory=dict)
+    #: How many samples the counters cover.
+    test_samples: int = 0
     meta: dict[str, object] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -68,6 +75,13 @@ def save_convert(result: ConvertResult, path: str | os.PathLike) -> Path:
         snn.create_dataset("steps", data=result.steps)
         snn.create_dataset("accuracy", data=result.snn_accuracy)
         snn.create_group("firing_rate").attrs.update(result.firing_rates)
+        f.attrs["test_samples"] = result.test_samples
+        for net, counters in result.counters.items():
+            for kind, rows in counters.items():
+                group = f.create_group(f"counters/{net}/{kind}")  # kept when empty
+                for name, row in rows.items():
+                    group.create_group(name).attrs.update(
+                        {key: np.int64(value) for key, value in row.items()})
     return final
 
 
@@ -82,6 +96,10 @@ def read_convert(rf: ResultFile) -> ConvertResult:
         ann_accuracy=float(f["ann"].attrs["test_accuracy"]),
         steps=f["snn/steps"][()], snn_accuracy=f["snn/accuracy"][()],
         firing_rates=scalar_attrs(f["snn/firing_rate"]),
+        counters={net: {kind: {name: scalar_attrs(group) for name, group in rows.items()}
+                        for kind, rows in kinds.items()}
+                  for net, kinds in f["counters"].items()} if "counters" in f else {},
+        test_samples=int(f.attrs.get("test_samples", 0)),
         meta=rf.section("meta"), timings=rf.section("timing"))
 
 

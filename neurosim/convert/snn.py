@@ -78,8 +78,11 @@ class ConvertedSNN:
                  initial_membrane: float, compiled: bool = False):
         self.step = _step(compiled)
         self.stages: list[torch.nn.Module | IFPopulation] = []
+        #: The ANN module name of each stage.
+        self.names: list[str] = []
         spike_value = 1.0  # what a spike of the populations before stands for
         for name, module in model.named_children():
+            self.names.append(name)
             if name.endswith(ACTIVATION_SUFFIX):
                 layer = name[:-len(ACTIVATION_SUFFIX)]
                 theta = thresholds[layer]
@@ -138,12 +141,12 @@ class ConvertedSNN:
 
 
 def snn_accuracy(snn: ConvertedSNN, images: torch.Tensor, labels: torch.Tensor,
-                 steps: list[int], batch_size: int) -> tuple[dict[int, float], dict[str, float]]:
-    """Test accuracy after each step count, and each population's mean firing rate
-    (spikes per neuron and step over the largest count)."""
+                 steps: list[int], batch_size: int
+                 ) -> tuple[dict[int, float], dict[str, torch.Tensor]]:
+    """Test accuracy after each step count, and each population's spikes per neuron
+    over the largest count, summed over the samples (``(*layer shape)``)."""
     hits = dict.fromkeys(steps, 0)
-    spikes = {p.layer: 0.0 for p in snn.populations()}
-    sizes = dict.fromkeys(spikes, 0)
+    totals: dict[str, torch.Tensor] = {}
     for first in range(0, len(labels), batch_size):
         batch_labels = labels[first:first + batch_size]
         k = len(batch_labels)
@@ -154,8 +157,6 @@ def snn_accuracy(snn: ConvertedSNN, images: torch.Tensor, labels: torch.Tensor,
         for t, scores in out.scores.items():
             hits[t] += int((scores[:k].argmax(1) == batch_labels).sum())
         for name, counts in out.spike_counts.items():
-            spikes[name] += float(counts[:k].sum())
-            sizes[name] += counts[:k].numel()
-    n = len(labels)
-    return ({t: hits[t] / n for t in steps},
-            {name: spikes[name] / (sizes[name] * max(steps)) for name in spikes})
+            summed = counts[:k].sum(0)
+            totals[name] = totals[name] + summed if name in totals else summed
+    return {t: hits[t] / len(labels) for t in steps}, totals

@@ -12,6 +12,7 @@ import torch
 from neurosim.config import dump_config
 from neurosim.config.convert import ConvertConfig
 from neurosim.convert.ann import accuracy, build_ann, load_weights, train_ann
+from neurosim.convert.energy import ann_counters, snn_counters
 from neurosim.convert.normalise import thresholds
 from neurosim.convert.result import ConvertResult, save_convert
 from neurosim.convert.snn import ConvertedSNN, snn_accuracy
@@ -41,8 +42,11 @@ def convert(cfg: ConvertConfig, *, threads: int | None = None, quiet: bool = Tru
         t3 = time.perf_counter()
         snn = ConvertedSNN(model, levels, cfg.conversion.initial_membrane,
                            cfg.conversion.compile)
-        by_steps, rates = snn_accuracy(snn, test.images, test.labels, cfg.conversion.steps, size)
+        by_steps, totals = snn_accuracy(snn, test.images, test.labels, cfg.conversion.steps, size)
         t4 = time.perf_counter()
+        n, most = len(test.labels), max(cfg.conversion.steps)
+        counters = {"snn": snn_counters(snn, tuple(test.images.shape[1:]), totals, n, most),
+                    "ann": ann_counters(model, test.images, size)}
     finally:
         torch.set_num_threads(previous)
     return ConvertResult(
@@ -50,7 +54,9 @@ def convert(cfg: ConvertConfig, *, threads: int | None = None, quiet: bool = Tru
         weights={k: v.detach().numpy().copy() for k, v in model.state_dict().items()},
         thresholds=levels, history={k: np.array(v) for k, v in history.items()},
         ann_accuracy=ann_accuracy, steps=np.array(cfg.conversion.steps),
-        snn_accuracy=np.array([by_steps[t] for t in cfg.conversion.steps]), firing_rates=rates,
+        snn_accuracy=np.array([by_steps[t] for t in cfg.conversion.steps]), firing_rates={name: float(t.sum()) / (t.numel() * most * n)
+                                                       for name, t in totals.items()},
+        counters=counters, test_samples=n,
         meta={"threads": threads or cfg.threads, "torch_version": str(torch.__version__),
               "weights_loaded": cfg.ann.weights is not None},
         timings={"setup_s": t1 - t0, "train_s": t2 - t1, "calibrate_s": t3 - t2,

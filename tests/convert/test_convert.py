@@ -96,6 +96,13 @@ def test_neurosim_convert_end_to_end(patterns, converted, tmp_path, capsys):
     assert isinstance(result, ConvertResult)
     np.testing.assert_array_equal(result.snn_accuracy, converted.snn_accuracy)
     assert result.thresholds == pytest.approx(converted.thresholds)
+    assert result.counters == converted.counters and result.test_samples == 100
+    assert set(result.counters["snn"]["projections"]) == {"conv1", "conv2", "out"}
+    assert main(["energy", str(out), "--hardware", "gpu", "--hardware", "loihi",
+                 "--no-plot"]) == 0
+    text = capsys.readouterr().out
+    assert "energy per inference over 100 test samples" in text
+    assert "gpu: the SNN takes" in text and "loihi: no SNN/ANN ratio" in text
     assert main(args) == 2  # the result exists: kept unless --force
     assert "already exists" in capsys.readouterr().err
     assert main(["validate", "convert_fashion"]) == 0

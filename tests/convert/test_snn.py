@@ -152,5 +152,8 @@ def test_a_short_last_batch_is_scored_on_its_own_samples():
     model = mlp([12, 40, 3], 2)
     x, labels = torch.rand((10, 12)), torch.randint(0, 3, (10,))
     snn = ConvertedSNN(model, {"h0": 0.4}, 0.5)
-    whole = snn_accuracy(snn, x, labels, [4, 16], 10)
-    assert snn_accuracy(snn, x, labels, [4, 16], 4) == whole  # batches 4, 4 and 2 padded
+    accuracy, totals = snn_accuracy(snn, x, labels, [4, 16], 10)
+    in_batches, batch_totals = snn_accuracy(snn, x, labels, [4, 16], 4)  # 4, 4 and 2 padded
+    assert in_batches == accuracy
+    torch.testing.assert_close(batch_totals["h0"], totals["h0"], rtol=0, atol=0)
+    assert totals["h0"].shape == (40,)
