@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from neurosim.errors import DataError
-from neurosim.io.hdf5 import ResultFile, create_result, open_result, scalar_attrs, write_section
+from neurosim.io.hdf5 import ResultFile, create_result, open_result, scalar_attrs
+from neurosim.training.result import write_network
 
 TASK = "convert"
 
@@ -61,11 +62,7 @@ def save_convert(result: ConvertResult, path: str | os.PathLike) -> Path:
     """Write ``result`` atomically to ``path`` (layout in the module docstring)."""
     final = Path(path)
     with create_result(final, TASK, result.config_text) as f:
-        f.attrs["name"] = result.name
-        write_section(f, "meta", result.meta)
-        write_section(f, "timing", result.timings)
-        for name, values in result.weights.items():
-            f.create_dataset(f"weights/{name}", data=values)
+        write_network(f, result)
         f.create_group("thresholds").attrs.update(result.thresholds)
         history = f.create_group("history")
         for key, values in result.history.items():

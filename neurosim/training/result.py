@@ -43,15 +43,21 @@ class TrainResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def write_network(f, result) -> None:
+    """The parts every trained network's file has: the name, ``meta.`` / ``timing.``
+    and ``/weights`` (of a :class:`TrainResult`, or of a converted network's result)."""
+    f.attrs["name"] = result.name
+    write_section(f, "meta", result.meta)
+    write_section(f, "timing", result.timings)
+    for name, values in result.weights.items():
+        f.create_dataset(f"weights/{name}", data=values)
+
+
 def save_train(result: TrainResult, path: str | os.PathLike) -> Path:
     """Write ``result`` atomically to ``path`` (layout in the module docstring)."""
     final = Path(path)
     with create_result(final, TASK, result.config_text) as f:
-        f.attrs["name"] = result.name
-        write_section(f, "meta", result.meta)
-        write_section(f, "timing", result.timings)
-        for name, values in result.weights.items():
-            f.create_dataset(f"weights/{name}", data=values)
+        write_network(f, result)
         for key, values in result.history.items():
             f.create_dataset(f"history/{key}", data=values)
         f.create_group("test").attrs.update(result.test)
