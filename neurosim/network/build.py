@@ -34,7 +34,7 @@ from neurosim.errors import ConfigError
 from neurosim.models import RECEPTORS, NeuronModel, get_model
 from neurosim.network import connectivity as conn
 from neurosim.network.grid import grid_positions
-from neurosim.network.memory import check_fits
+from neurosim.network.memory import check_fits, trace_bytes
 from neurosim.network.parameters import ParameterGroups, draw_parameters, parameter_groups
 from neurosim.network.plasticity import Plasticity, build_plasticity
 from neurosim.network.random import CONSTANT, LOGNORMAL, NORMAL, RANDOM_SIGN, UNIFORM
@@ -194,11 +194,67 @@ def _expected_synapses(rule: str, connect, n_pre: int, n_post: int) -> float:
     return len(connect.pre)
 
 
+@dataclass(frozen=True)
+class NetworkFootprint:
+    """The memory a network config will take, estimated from the config alone."""
+
+    name: str
+    neurons: int
+    #: Expected synapses (an upper bound for rule ``distance``: ``C`` for every pair).
+    synapses: float
+    #: Peak bytes of building the network, without its traces.
+    network: int
+    #: Peak bytes of its state traces (:func:`~neurosim.network.memory.trace_bytes`).
+    traces: int
+
+    @property
+    def total(self) -> int:
+        return self.network + self.traces
+
+    def describe(self) -> str:
+        return f"network '{self.name}' ({self.neurons} neurons, ~{self.synapses:.3g} synapses)"
+
+    def check(self, limit: int | None = None) -> None:
+        """One :class:`~neurosim.errors.ResourceError` if it does not fit in memory."""
+        if self.traces > self.network:
+            check_fits(self.total, f"{self.describe()} with its traces "
+                       f"({self.traces / 2**30:.3g} GiB of them)", limit,
+                       remedy="trace fewer neurons, at a longer interval, or run for less time")
+        check_fits(self.total, self.describe(), limit)
+
+
+def network_footprint(cfg, dtype: np.dtype) -> NetworkFootprint:
+    """Estimate what building and running ``cfg`` needs, drawing nothing.
+
+    Final arrays plus the scratch that construction needs at its peak; the
+    delay-dependent part (synapse rows, spike ring) is checked once the
+    delays are drawn.
+    """
+    sizes = {name: cfg.population_size(name) for name in cfg.populations}
+    neurons = sum(sizes.values())
+    synapses = sum(_expected_synapses(p.connect.rule, p.connect, sizes[p.source], sizes[p.target])
+                   for p in cfg.projections.values())
+    rows = max([len(RECEPTORS)] + [get_model(p.model).state_rows
+                                   for p in cfg.populations.values()])
+    itemsize = dtype.itemsize
+    placed = sum(sizes[name] for grid in cfg.grids.values() for name in grid.populations)
+    # Grid points: coordinates, their shuffled copy and each population's (3 float64 each).
+    network = (int(synapses * 1.05 * (4 + itemsize)) + neurons * ((1 + rows) * itemsize + 4 + 64)
+               + placed * 3 * 3 * 8)
+    return NetworkFootprint(cfg.name, neurons, synapses, network,
+                            trace_bytes(cfg, 1 + rows, itemsize))
+
+
 def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None = None) -> Network:
     """Build the network a config describes (deterministic for its seed)."""
     t0 = time.perf_counter()
     dtype = np.dtype(dtype or cfg.precision)
     dt = cfg.dt
+    footprint = network_footprint(cfg, dtype)
+    if 2 * footprint.neurons >= 2**31:
+        raise ConfigError(f"{footprint.neurons:,} neurons: at most {2**30 - 1:,} are supported "
+                          "(synapse targets are 32-bit)")
+    footprint.check(memory_limit)
     pops: list[PopulationSlice] = []
     start = 0
     for index, (name, spec) in enumerate(cfg.populations.items()):
@@ -209,9 +265,6 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
         pops.append(PopulationSlice(name, model, start, size, params))
         start += size
     n_neurons = start
-    if 2 * n_neurons >= 2**31:
-        raise ConfigError(f"{n_neurons:,} neurons: at most {2**30 - 1:,} are supported "
-                          "(synapse targets are 32-bit)")
     by_name = {p.name: p for p in pops}
     for pop in pops:
         times = pop.params.get("times", []) if pop.model.name == "spike_generator" else []
@@ -225,20 +278,12 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
         plans.append(_plan_projection(name, proj, by_name, n_neurons, dt,
                                       seeds.stream(cfg.seed, seeds.CONNECTIVITY, k), positions))
 
-    expected = sum(p["expected"] for p in plans)
-    itemsize = dtype.itemsize
-    # Final arrays plus the scratch that construction needs at its peak.
-    rows = max([len(RECEPTORS)] + [p.model.state_rows for p in pops])
-    estimate = int(expected * 1.05 * (4 + itemsize)) + n_neurons * ((1 + rows) * itemsize + 4 + 64)
-    check_fits(estimate, f"network '{cfg.name}' ({n_neurons} neurons, ~{expected:.3g} synapses)",
-               memory_limit)
-
     dmin, dmax = _delay_range(plans)
     n_slots = dmax - dmin + 1
     n_rows = n_neurons * n_slots
     # indptr and cursors (8 B each per row) and the engine's spike history
     # ring (4 B per neuron per step of the longest delay).
-    check_fits(estimate + 16 * n_rows + 4 * n_neurons * (dmax + 1),
+    check_fits(footprint.total + 16 * n_rows + 4 * n_neurons * (dmax + 1),
                f"network '{cfg.name}' with delays up to {dmax} steps", memory_limit)
 
     # Filling in (receptor, target population) order keeps rows sorted by target.
@@ -268,6 +313,7 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
                        int(outdegrees[i].sum(dtype=np.int64)), outdegrees[i], p["factor"])
         for i, p in enumerate(plans)
     ]
+    rows = max([len(RECEPTORS)] + [p.model.state_rows for p in pops])
     v, syn, refractory = _initial_state(cfg, pops, n_neurons, rows, dtype,
                                         seeds.stream(cfg.seed, seeds.INITIAL_STATE))
     net = Network(dt=dt, dtype=dtype, populations=pops, projections=projections, indptr=indptr,
@@ -331,7 +377,6 @@ def _plan_projection(name, proj, by_name, n_total, dt, seed_seq, positions) -> d
         "arr_pre": pre_idx, "arr_post": post_idx, "arr_w": arr_w, "arr_d": arr_d,
         "seed": int(seed_seq.generate_state(1, dtype=np.uint64)[0]),
         "wdist": wdist, "ddist": ddist,
-        "expected": _expected_synapses(rule, connect, pre.size, post.size),
     }
 
 

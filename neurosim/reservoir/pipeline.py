@@ -24,6 +24,7 @@ from neurosim.data import l1_peak, load_fashion_mnist, normalise_images
 from neurosim.errors import DataError
 from neurosim.progress import SampleProgress
 from neurosim.reservoir.branching import branching_factor
+from neurosim.reservoir.footprint import check_lsm_fits
 from neurosim.reservoir.kernels import TALLY
 from neurosim.reservoir.liquid import Liquid, LiquidSpec, build_liquid
 from neurosim.reservoir.readout import (ReadoutResult, best_on_validation, l1_features,
@@ -242,6 +243,8 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     batch of samples, and has it continue from its saved one.
     """
     t_start = time.perf_counter()
+    if liquid is None:
+        check_lsm_fits(cfg, liquid_spec(cfg))
     data = load_fashion_mnist(cfg.data.path)
     seeds = np.random.SeedSequence(cfg.seed).spawn(_SEED_STREAMS)
     rng_split, rng_init = np.random.default_rng(seeds[1]), np.random.default_rng(seeds[2])
