@@ -22,6 +22,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import yaml
@@ -101,7 +102,8 @@ class RunCheckpoints:
         self.path = checkpoint_path(result)
         self.task = task
         self.config_text = config_text
-        remove_stale_temporaries(self.path)
+        for path in (self.path, Path(result)):  # what an earlier, killed run was writing
+            remove_stale_temporaries(path)
         #: The task's state from the checkpoint (``resume``), else None.
         self.saved: dict[str, np.ndarray] | None = None
         every, wall = options.every, options.wall
