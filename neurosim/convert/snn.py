@@ -46,7 +46,6 @@ class IFPopulation:
     """The neurons that stand in for one layer's activation."""
 
     layer: str
-    threshold: float
     neurons: LayerNeurons
     #: Membrane every neuron starts from (membrane units).
     v_start: float
@@ -87,7 +86,7 @@ class ConvertedSNN:
                 layer = name[:-len(ACTIVATION_SUFFIX)]
                 theta = thresholds[layer]
                 params = LifDiscreteParams(beta=1.0, threshold=theta, reset="subtract")
-                self.stages.append(IFPopulation(layer, theta, layer_neurons(params),
+                self.stages.append(IFPopulation(layer, layer_neurons(params),
                                                 initial_membrane * theta))
                 spike_value = theta
             elif hasattr(module, "weight"):
@@ -100,10 +99,6 @@ class ConvertedSNN:
         #: Stages before the first population: their output is the same at every step.
         self.constant = next((i for i, s in enumerate(self.stages)
                               if isinstance(s, IFPopulation)), len(self.stages))
-
-    def populations(self) -> list[IFPopulation]:
-        """The IF populations, in order."""
-        return [s for s in self.stages if isinstance(s, IFPopulation)]
 
     @torch.inference_mode()
     def run(self, images: torch.Tensor, steps: list[int]) -> SNNOutput:
