@@ -72,19 +72,21 @@ def execute(plan: SweepPlan, connect: Callable[[], AbstractContextManager], prog
     pending = [run for run in plan.runs if run.index not in outcomes]
     if not pending:
         return [outcomes[run.index] for run in plan.runs]
-    # Connected first: a cluster that cannot be reached leaves no folder behind.
-    with connect() as client, _sweep_lock(plan), \
-            _task_bar(len(plan.runs), len(outcomes), progress) as bar:
-        futures = {client.submit(run_one, run.config_text, str(run.path),
-                                 key=f"neurosim-run-{run.path.stem}"): run for run in pending}
-        failed = 0
-        for future in as_completed(futures):
-            run = futures[future]
-            outcomes[run.index] = _outcome(future)
-            failed += outcomes[run.index].status == "failed"
-            bar.set_postfix_str(f"{failed} failed", refresh=False)
-            bar.update()
-        _remove_leftovers(plan)
+    with _sweep_lock(plan):
+        try:
+            with connect() as client, _task_bar(len(plan.runs), len(outcomes), progress) as bar:
+                futures = {client.submit(run_one, run.config_text, str(run.path),
+                                         key=f"neurosim-run-{run.path.stem}"): run
+                           for run in pending}
+                failed = 0
+                for future in as_completed(futures):
+                    run = futures[future]
+                    outcomes[run.index] = _outcome(future)
+                    failed += outcomes[run.index].status == "failed"
+                    bar.set_postfix_str(f"{failed} failed", refresh=False)
+                    bar.update()
+        finally:  # the local workers are gone now, also after an interrupt
+            _remove_leftovers(plan)
     return [outcomes[run.index] for run in plan.runs]
 
 
@@ -114,10 +116,16 @@ def _reused(run: PlannedRun) -> Outcome | None:
 
 @contextmanager
 def _sweep_lock(plan: SweepPlan) -> Iterator[None]:
-    """One sweep at a time per folder (released when the process ends, however)."""
+    """One sweep at a time per folder (released when the process ends, however).
+
+    A folder this call creates and the sweep leaves empty (the cluster could not
+    be reached) is removed again.
+    """
+    lock = plan.folder / ".sweep.lock"
+    created = not plan.folder.exists()
     try:
         plan.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(plan.folder / ".sweep.lock", os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as err:
         raise OutputError(f"cannot write the sweep folder {plan.folder}: "
                           f"{err.strerror or err}") from None
@@ -130,6 +138,9 @@ def _sweep_lock(plan: SweepPlan) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+        if created and list(plan.folder.iterdir()) == [lock]:
+            lock.unlink()
+            plan.folder.rmdir()
 
 
 def _remove_leftovers(plan: SweepPlan) -> None:
