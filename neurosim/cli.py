@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import signal
 import sys
 import time
 from pathlib import Path
@@ -199,12 +200,22 @@ def _run(args) -> int:
 def _run_config(args, plotter, t0: float) -> int:
     """Every config, whatever its task (:data:`neurosim.tasks.TASKS`)."""
     from neurosim.config import load_config
-    from neurosim.io import plot_path, result_path
-    from neurosim.tasks import RunContext, resolve, task_of_config
+    from neurosim.io import result_path
+    from neurosim.io.lock import writer_lock
+    from neurosim.tasks import task_of_config
 
     cfg = load_config(args.config, overrides=args.overrides)
     name, task = task_of_config(cfg)
     out = result_path(cfg, args.output)
+    with writer_lock(out):
+        return _run_task(args, cfg, name, task, out, plotter, t0)
+
+
+def _run_task(args, cfg, name: str, task, out: Path, plotter, t0: float) -> int:
+    """:func:`_run_config` once its output is this run's alone."""
+    from neurosim.io import plot_path
+    from neurosim.tasks import RunContext, resolve
+
     checkpoint = _checkpoint_options(args, name, resolve(task.run), out)
     section = getattr(cfg, "output", None)  # a task's config may have none
     draws = (task.plot is not None and section is not None and section.plots
@@ -423,12 +434,22 @@ def console_main() -> int:
     (~0.15 s).  So nothing is collected until the work begins
     (:func:`_collect_garbage_again`), and what is alive at the end is frozen,
     out of the shutdown's reach.
+
+    SIGTERM (a scheduler's or ``kill``'s default) ends the command as an
+    exception would: temporary files are removed, the output's lock is
+    released and the plot worker stopped before it exits with 143.
     """
+    signal.signal(signal.SIGTERM, _terminated)
     gc.disable()
     try:
         return main()
     finally:
         gc.freeze()
+
+
+def _terminated(signum, frame) -> None:
+    print("terminated", file=sys.stderr)
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

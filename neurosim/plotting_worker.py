@@ -35,7 +35,7 @@ class PlotWorker:
             return
         ctx = multiprocessing.get_context("fork")
         self._conn, child_end = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child_end,), daemon=True)
+        self._proc = ctx.Process(target=_serve, args=(child_end, self._conn), daemon=True)
         with warnings.catch_warnings():
             # Python >= 3.12 warns when forking a process with threads (here
             # the BLAS pool numpy starts); the child only imports and draws,
@@ -78,7 +78,11 @@ class PlotWorker:
         self.close()
 
 
-def _serve(conn) -> None:
+def _serve(conn, parents_end) -> None:
+    # The fork copied the parent's end of the pipe: closed here, the pipe ends
+    # when the parent does, even by SIGKILL, and the child stops waiting
+    # (else it would outlive the run, holding the caller's stderr).
+    parents_end.close()
     try:
         from neurosim.plotting import plot_result
 
