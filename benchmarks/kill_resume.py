@@ -2,14 +2,16 @@
 """Kill/resume exactness: SIGKILL ``neurosim run`` at random moments, resume, compare.
 
 Each trial starts a fresh ``neurosim run CONFIG --checkpoint-every ...`` in a
-subprocess, SIGKILLs it after a random delay (uniform over the uninterrupted
-run's wall time, seeded), then runs ``neurosim run CONFIG --resume`` (or runs
-it again from the start if the kill came before the first checkpoint) and
-compares the result file with the one of a run never interrupted: every
-dataset and attribute bit for bit, but for the wall-clock ones
-(:data:`WALL_CLOCK`).  Reports how many trials came out identical and where
-the kills landed (before the first checkpoint, during a checkpoint write,
-during the simulation).
+subprocess and SIGKILLs it a random time (seeded) after it wrote its first
+checkpoint, uniform over what an uninterrupted run takes from its first
+checkpoint to its end (``--from-start``: after its start, uniform over its
+whole wall time).  A run that ends before its kill is not counted; another
+trial is drawn.  Then ``neurosim run CONFIG --resume`` (or the run again, if
+the kill came before the first checkpoint) and the result file is compared
+with the one of a run never interrupted: every dataset and attribute bit for
+bit, but for the wall-clock ones (:data:`WALL_CLOCK`).  Reports how many
+trials came out identical and where the kills landed (during the
+simulation, during a checkpoint write, during the result write, ...).
 
 The network config is a Poisson input driving 2,000 LIF neurons through an
 STDP projection, with recurrence, spikes of every population, a membrane
@@ -129,21 +131,39 @@ def _same_array(x: np.ndarray, y: np.ndarray) -> bool:
     return bool(np.array_equal(x, y))
 
 
-def kill_after(cmd: list[str], delay: float) -> dict:
-    """Start ``cmd``, SIGKILL it ``delay`` seconds later; what it left behind."""
+def kill_after(cmd: list[str], delay: float, after: Path | None = None) -> bool:
+    """Start ``cmd``, SIGKILL it ``delay`` seconds after it starts (or after it
+    wrote ``after``); False if it ended before the kill."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    while after is not None and not after.exists() and proc.poll() is None:
+        time.sleep(0.001)
     try:
         proc.wait(timeout=delay)
-        finished = True
     except subprocess.TimeoutExpired:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        finished = False
+        proc.stderr.close()
+        return True
     stderr = proc.stderr.read().decode()
     proc.stderr.close()
-    if finished and proc.returncode != 0:
+    if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed before the kill:\n{stderr}")
-    return {"finished": finished}
+    return False
+
+
+def time_checkpointed_run(cmd: list[str], ckpt: Path) -> tuple[float, float]:
+    """Run ``cmd`` to its end: when its first checkpoint appeared, and its wall time."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    first = None
+    while proc.poll() is None:
+        if first is None and ckpt.exists():
+            first = time.perf_counter() - t0
+        time.sleep(0.001)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0 or first is None:
+        raise RuntimeError(f"{' '.join(cmd)} failed or wrote no checkpoint")
+    return first, wall
 
 
 def complete(config: Path, out: Path) -> str:
@@ -174,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist",
                         help="Fashion-MNIST idx folder (--task lsm)")
     parser.add_argument("--train", type=int, default=200, help="training samples (--task lsm)")
+    parser.add_argument("--from-start", action="store_true",
+                        help="kill moments from the start (default: from the first checkpoint "
+                             "of an uninterrupted run on, where there is something to resume)")
     parser.add_argument("--out", default=str(HERE / "results" / "kill_resume.json"))
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
@@ -183,32 +206,44 @@ def main(argv: list[str] | None = None) -> int:
         config = write_config(args.task, folder, args.data, args.train)
         reference = folder / "reference.h5"
         subprocess.run(run_command(config, reference), check=True)  # warms numba's cache too
-        t0 = time.perf_counter()
-        subprocess.run(run_command(config, folder / "timed.h5", *every), check=True)
-        wall = time.perf_counter() - t0
-        trials = []
-        for k in range(args.kills):
-            out = folder / f"trial{k}.h5"
-            delay = float(rng.uniform(0, wall))
-            left = kill_after(run_command(config, out, *every), delay)
+        first, wall = time_checkpointed_run(run_command(config, folder / "timed.h5", *every),
+                                            folder / "timed.ckpt")
+        # Kill moments counted from the start, or from the trial's own first checkpoint.
+        window = wall if args.from_start else wall - first
+        trials, ended_first = [], 0
+        while len(trials) < args.kills and ended_first < 3 * args.kills:
+            out = folder / f"trial{len(trials)}_{ended_first}.h5"
             ckpt = out.with_suffix(".ckpt")
-            landed = ("after the end" if left["finished"] else
-                      "during a checkpoint write" if temporaries(ckpt) else
+            delay = float(rng.uniform(0, window))
+            if not kill_after(run_command(config, out, *every), delay,
+                              None if args.from_start else ckpt):
+                ended_first += 1  # no kill: the run was faster than the uninterrupted one
+                continue
+            landed = ("during a checkpoint write" if temporaries(ckpt) else
                       "during the result write" if temporaries(out) else
+                      "after the result was saved" if out.exists() else
                       "before the first checkpoint" if not ckpt.exists() else
                       "during the run")
             how = complete(config, out)
             differences = result_differences(reference, out)
             trials.append({"delay_s": delay, "landed": landed, "completed_by": how,
-                           "identical": not differences, "differences": differences[:10],
-                           "temporaries_left": [p.name for p in temporaries(ckpt) + temporaries(out)]})
-            print(f"kill {k + 1:2d} at {delay:5.2f} s ({landed}): {how}, "
-                  f"{'identical' if not differences else 'DIFFERENT: ' + ', '.join(differences[:3])}")
+                           "identical": not differences, "differences": differences[:10]})
+            print(f"kill {len(trials):2d} {delay:5.2f} s after "
+                  f"{'the start' if args.from_start else 'its first checkpoint'} ({landed}): "
+                  f"{how}, " + ("identical" if not differences
+                                else "DIFFERENT: " + ", ".join(differences[:3])))
     identical = sum(t["identical"] for t in trials)
+    landed = {place: sum(t["landed"] == place for t in trials)
+              for place in dict.fromkeys(t["landed"] for t in trials)}
     print(f"{identical} of {len(trials)} killed and resumed runs bit-identical to the "
-          f"uninterrupted run ({args.task}, uninterrupted wall {wall:.2f} s)")
+          f"uninterrupted run ({args.task}; uninterrupted wall {wall:.2f} s, first checkpoint "
+          f"at {first:.2f} s, kills uniform over {window:.2f} s; runs that ended before "
+          f"their kill, not counted: {ended_first}; landed: "
+          + ", ".join(f"{n} {place}" for place, n in landed.items()) + ")")
     write_result({"task": args.task, "kills": len(trials), "identical": identical,
-                  "seed": args.seed, "uninterrupted_wall_s": wall,
+                  "landed": landed, "seed": args.seed, "uninterrupted_wall_s": wall,
+                  "first_checkpoint_s": first, "kill_window_s": window,
+                  "from_start": args.from_start, "ended_before_the_kill": ended_first,
                   "checkpoint_every": EVERY[args.task], "load_average": os.getloadavg(),
                   "trials": trials}, args.out)
     return 0 if identical == len(trials) else 1

@@ -136,22 +136,22 @@ class Simulation:
     def run(self, duration: float | None = None, progress: bool = False) -> Result:
         """Simulate ``duration`` seconds (default: the config's) and return the result."""
         duration = self.cfg.duration if duration is None else duration
-        n_total = int(to_steps(duration, self.network.dt))
-        if n_total < 1:
-            raise ConfigError(f"duration: {duration:g} s is shorter than one step "
-                              f"(dt {self.network.dt:g} s)")
-        return self._advance_to(self.step + n_total, progress)
+        return self._advance_to(self.step + self._steps(duration), progress)
 
     def finish(self, progress: bool = False, checkpoints: RunCheckpoints | None = None) -> Result:
         """Simulate up to the config's duration (after :meth:`restore`, the rest of it)
         and return the result; ``checkpoints`` writes this run's state when due."""
-        stop = int(to_steps(self.cfg.duration, self.network.dt))
-        if stop < 1:
-            raise ConfigError(f"duration: {self.cfg.duration:g} s is shorter than one step "
-                              f"(dt {self.network.dt:g} s)")
+        stop = self._steps(self.cfg.duration)
         if checkpoints is not None:
             checkpoints.start(self.network.dt, self.step)
         return self._advance_to(stop, progress, checkpoints)
+
+    def _steps(self, duration: float) -> int:
+        steps = int(to_steps(duration, self.network.dt))
+        if steps < 1:
+            raise ConfigError(f"duration: {duration:g} s is shorter than one step "
+                              f"(dt {self.network.dt:g} s)")
+        return steps
 
     def _advance_to(self, stop: int, progress: bool,
                     checkpoints: RunCheckpoints | None = None) -> Result:
