@@ -1,7 +1,8 @@
 """A real ``neurosim run`` SIGKILLed in the middle of a chunk or of a checkpoint
 write, then resumed, writes the result of a run never killed,
 bit for bit: a network run with Poisson input and STDP, and an LSM subset run
-(killed among its samples, or stopped in its initialisation)."""
+(killed among its samples; stopped in its initialisation, or among its samples
+on the torch liquid)."""
 
 from __future__ import annotations
 
@@ -124,21 +125,37 @@ def test_an_lsm_run_killed_among_its_samples_keeps_the_finished_ones(lsm, tmp_pa
     assert result_differences(reference, out) == []
 
 
-def test_an_lsm_run_stopped_in_its_initialisation(lsm, tmp_path, monkeypatch):
+#: Where the LSM subset's checkpoints fall: a batch is 8 initialisation samples of 20
+#: steps, then 8 samples of 100 steps.
+IN_INITIALISATION = 2 * 8 * 20
+AMONG_SAMPLES = 64 * 20 + 8 * 100
+
+
+@pytest.mark.parametrize("backend, stop_at, init_done, samples_done", [
+    ("cpu", IN_INITIALISATION, 16, 0),
+    ("torch", AMONG_SAMPLES, 64, 8),
+])
+def test_an_lsm_run_stopped_and_resumed(lsm, tmp_path, monkeypatch, backend, stop_at,
+                                        init_done, samples_done):
+    """Stopped (Ctrl-C) in its initialisation or, on the torch liquid, among its samples."""
     config, reference = lsm
+    if backend == "torch":
+        pytest.importorskip("torch")
+        reference = tmp_path / "reference.h5"
+        in_process(config, reference, "--set", "backend=torch")
     out = tmp_path / "run.h5"
     original = RunCheckpoints.reached
 
-    def stop_after_two(self, step, state):
-        if original(self, step, state) and step == 2 * 8 * 20:  # two batches of 8 x 20 steps
+    def stop_there(self, step, state):
+        if original(self, step, state) and step == stop_at:
             raise KeyboardInterrupt
         return False
 
-    monkeypatch.setattr(RunCheckpoints, "reached", stop_after_two)
+    monkeypatch.setattr(RunCheckpoints, "reached", stop_there)
     assert main(["run", str(config), "--output", str(out), "--quiet", "--no-plot",
-                 "--checkpoint-every", "100 ms"]) == 130
+                 "--set", f"backend={backend}", "--checkpoint-every", "100 ms"]) == 130
     monkeypatch.undo()
     saved = read_checkpoint(out.with_suffix(".ckpt"))
-    assert int(saved["init_done"]) == 16 and int(saved["samples_done"]) == 0
-    in_process(config, out, "--resume")
+    assert (int(saved["init_done"]), int(saved["samples_done"])) == (init_done, samples_done)
+    in_process(config, out, "--resume", "--set", f"backend={backend}")
     assert result_differences(reference, out) == []
