@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 
 from neurosim.errors import ResourceError
 from neurosim.units import to_steps
 
 
+#: Caps the memory a run may count on (bytes, or with a unit: ``4GiB``, ``500MB``);
+#: for a shared machine, or a job whose limit the OS does not show.
+LIMIT_VARIABLE = "NEUROSIM_MEMORY_LIMIT"
+
+
 def available_bytes() -> int:
-    """Memory the OS can give us now (MemAvailable), or total RAM as fallback."""
+    """Memory this process can count on now: the OS's MemAvailable (total RAM
+    as fallback), no more than what is left of the cgroup's limit (a
+    container's or a batch job's) nor :data:`LIMIT_VARIABLE`."""
+    limits = [_meminfo_available(), _cgroup_left(), _variable_limit()]
+    return min(limit for limit in limits if limit is not None)
+
+
+def _meminfo_available() -> int:
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
@@ -19,6 +32,38 @@ def available_bytes() -> int:
     except OSError:
         pass
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _cgroup_left() -> int | None:
+    """The cgroup v2 limit less its usage (None: no limit, or no cgroup v2)."""
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+    except OSError:
+        return None
+    if not limit.isdigit() or not used.isdigit():  # "max": unlimited
+        return None
+    return max(0, int(limit) - int(used))
+
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _variable_limit() -> int | None:
+    text = os.environ.get(LIMIT_VARIABLE, "").strip()
+    if not text:
+        return None
+    number = text.rstrip("kKmMgGtTiIbB ")
+    unit = text[len(number):].strip().upper()
+    try:
+        value = float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        raise ResourceError(f"{LIMIT_VARIABLE}={text!r}: not an amount of memory "
+                            "(e.g. 4GiB, 500MB or a number of bytes)") from None
+    if not value > 0 or value == float("inf"):
+        raise ResourceError(f"{LIMIT_VARIABLE}={text!r}: must be a positive amount")
+    return int(value)
 
 
 def check_fits(estimate: int, what: str, limit: int | None = None,

@@ -1,7 +1,8 @@
 """``neurosim train`` (and ``neurosim run``) for ``task: train``: train, checkpoint, save.
 
 The checkpoint of every finished epoch goes next to the result file
-(``<result>.ckpt``, written atomically); ``resume`` continues from it.
+(``<result>.ckpt``, written atomically); ``resume`` continues from it: after
+a killed run, or with more ``epochs`` after a finished one (so it stays).
 """
 
 from __future__ import annotations
@@ -15,13 +16,9 @@ import torch
 from neurosim.config import dump_config
 from neurosim.config.train import TrainConfig
 from neurosim.io import check_writable
+from neurosim.io.checkpoint import checkpoint_path
 from neurosim.training.loop import Trainer, load_samples, read_checkpoint, save_checkpoint
 from neurosim.training.result import TrainResult, save_train
-
-
-def checkpoint_path(result: Path) -> Path:
-    """Where the checkpoints of a run that saves to ``result`` go."""
-    return result.with_suffix(".ckpt")
 
 
 def train(cfg: TrainConfig, *, result_path: Path, threads: int | None = None,

@@ -87,3 +87,20 @@ def test_build_refuses_before_drawing_with_a_given_limit():
     cfg = load_config("cuba_scaled", overrides=["scale=10"])
     with pytest.raises(ResourceError, match=r"network 'cuba_scaled' \(40000 neurons, ~3.2e\+06"):
         build_network(cfg, memory_limit=2**20)
+
+
+def test_the_limit_variable_caps_what_the_guard_counts_on(monkeypatch):
+    monkeypatch.setenv("NEUROSIM_MEMORY_LIMIT", "64MiB")
+    assert available_bytes() == 64 * 2**20
+    cfg = load_config("cuba_scaled", overrides=["scale=10"])  # ~30 MB: fits
+    build_network(cfg)
+    cfg = load_config("cuba_scaled", overrides=["scale=30"])
+    with pytest.raises(ResourceError, match="only 0.06 GiB of memory is available"):
+        build_network(cfg)
+
+
+@pytest.mark.parametrize("text", ["lots", "-1GiB", "0", "inf", "4 parsecs"])
+def test_a_limit_variable_that_is_no_amount_is_one_error(monkeypatch, text):
+    monkeypatch.setenv("NEUROSIM_MEMORY_LIMIT", text)
+    with pytest.raises(ResourceError, match="NEUROSIM_MEMORY_LIMIT="):
+        available_bytes()
