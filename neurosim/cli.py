@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
                           "run after the batch of samples that reaches it), beside the result "
                           "as <stem>.ckpt; removed once the result is written")
     run.add_argument("--checkpoint-wall", metavar="TIME",
-                     help="write a checkpoint every TIME of wall-clock time (e.g. '10 min')")
+                     help="write a checkpoint every TIME of wall-clock time (e.g. '600 s')")
     run.add_argument("--resume", action="store_true",
                      help="continue a killed run from its checkpoint (same config: the result "
                           "is the one an uninterrupted run writes)")
