@@ -22,15 +22,13 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import yaml
 
 import neurosim
 from neurosim.errors import ConfigError, DataError
-from neurosim.io.checkpoint import (checkpoint_path, read_checkpoint, remove_stale_temporaries,
-                                    write_checkpoint)
+from neurosim.io.checkpoint import checkpoint_path, read_checkpoint, write_checkpoint
 from neurosim.units import parse_quantity
 
 #: Top-level config keys a resumed run may change: names, threads and where the
@@ -102,8 +100,6 @@ class RunCheckpoints:
         self.path = checkpoint_path(result)
         self.task = task
         self.config_text = config_text
-        for path in (self.path, Path(result)):  # what an earlier, killed run was writing
-            remove_stale_temporaries(path)
         #: The task's state from the checkpoint (``resume``), else None.
         self.saved: dict[str, np.ndarray] | None = None
         every, wall = options.every, options.wall

@@ -92,34 +92,3 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
             return {key: archive[key] for key in archive.files}
     except (ValueError, OSError, zipfile.BadZipFile) as exc:  # checksummed, so written so
         raise DataError(f"checkpoint {src} holds data this neurosim cannot read: {exc}") from None
-
-
-def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
-    """Remove the temporary files a killed writer of ``path`` left behind.
-
-    :func:`~neurosim.io.hdf5.atomic_path` writes ``.<name>.tmp-<pid>``; one whose
-    process no longer runs will never be renamed. Returns what was removed.
-    """
-    final = Path(path)
-    prefix = f".{final.name}.tmp-"
-    try:
-        candidates = [p for p in final.parent.iterdir() if p.name.startswith(prefix)]
-    except FileNotFoundError:  # no folder yet, nothing left in it
-        return []
-    removed = []
-    for tmp in candidates:
-        pid = tmp.name[len(prefix):]
-        if pid.isdigit() and not _running(int(pid)):
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp)
-    return removed
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True

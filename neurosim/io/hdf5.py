@@ -182,6 +182,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     check_writable(final)  # one place for the clear "X is a file" messages
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(final)
         _create_empty(tmp)
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {_reason(exc)}") from exc
@@ -217,6 +218,38 @@ def _fsync_folder(folder: Path) -> None:
         _fsync(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         pass  # e.g. EINVAL on file systems without folder fsync: the rename is done anyway
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files a killed writer of ``path`` left behind.
+
+    :func:`atomic_path` writes ``.<name>.tmp-<pid>``; one whose process no
+    longer runs (killed mid-write: no ``finally`` ran) will never be renamed.
+    A live writer's stays.  Returns what was removed.
+    """
+    final = Path(path)
+    prefix = f".{final.name}.tmp-"
+    try:
+        candidates = [p for p in final.parent.iterdir() if p.name.startswith(prefix)]
+    except FileNotFoundError:  # no folder yet, nothing left in it
+        return []
+    removed = []
+    for tmp in candidates:
+        pid = tmp.name[len(prefix):]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # gone, or never a pid
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _create_empty(tmp: Path) -> None:

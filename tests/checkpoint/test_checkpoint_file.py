@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from neurosim.errors import DataError
-from neurosim.io.checkpoint import (MAGIC, checkpoint_path, read_checkpoint,
-                                    remove_stale_temporaries, write_checkpoint)
+from neurosim.io.checkpoint import MAGIC, checkpoint_path, read_checkpoint, write_checkpoint
+from neurosim.io.hdf5 import atomic_path, remove_stale_temporaries
 
 ARRAYS = {"step": np.array(12345), "v": np.linspace(-0.07, -0.05, 7, dtype=np.float32),
           "config": np.array("seed: 1\nduration: 1 s\n"), "empty": np.zeros((0, 3), np.int64)}
@@ -80,3 +80,14 @@ def test_temporaries_of_killed_writers_are_removed_and_live_ones_kept(tmp_path):
     assert remove_stale_temporaries(final) == [stale]
     assert not stale.exists() and live.exists() and other.exists()
     assert remove_stale_temporaries(tmp_path / "missing" / "run.ckpt") == []
+    stale.write_bytes(b"partial")
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        busy = tmp_path / f".run.ckpt.tmp-{writer.pid}"
+        busy.write_bytes(b"being written")
+        with atomic_path(final) as tmp:  # every atomic write clears its destination's first
+            tmp.write_bytes(b"whole")
+        assert not stale.exists() and busy.exists() and final.read_bytes() == b"whole"
+    finally:
+        writer.kill()
+        writer.wait()
