@@ -26,7 +26,8 @@ def plot_sweep(rows: list[Row], plan: SweepPlan, key: str, out: Path) -> Path:
     numbers = number_columns(rows, plan)
     if key not in numbers:
         raise ConfigError(f"--plot {key}: not a summary number of this sweep (they are: "
-                          f"{', '.join(numbers) or 'none, every run failed'})")
+                          f"{', '.join(numbers) or 'none, every run failed'}); the table is "
+                          "written, and the same sweep with another --plot reuses every run")
     x_key, line_keys = (plan.keys[0], plan.keys[1:]) if plan.keys else ("seed", [])
     x_values = list(dict.fromkeys(row[x_key] for row in rows))
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in x_values)
