@@ -297,16 +297,22 @@ def _validate(args) -> int:
     return 0
 
 
-def _train(args) -> int:
+def _config_of_task(args, task: str):
+    """The config ``neurosim <task>`` was given; one of another task is one error."""
     from neurosim.config import load_config
     from neurosim.errors import ConfigError
     from neurosim.tasks import task_of_config
 
     cfg = load_config(args.config, overrides=args.overrides)
     name, _ = task_of_config(cfg)
-    if name != "train":
-        raise ConfigError(f"neurosim train needs a 'task: train' config; {cfg.name} is a "
+    if name != task:
+        raise ConfigError(f"neurosim {task} needs a 'task: {task}' config; {cfg.name} is a "
                           f"{name} config (run it with neurosim run)")
+    return cfg
+
+
+def _train(args) -> int:
+    cfg = _config_of_task(args, "train")
     from neurosim.training.task import train_task
 
     summary = train_task(cfg, output=args.output, threads=args.threads, quiet=args.quiet,
@@ -318,15 +324,7 @@ def _train(args) -> int:
 
 def _convert(args) -> int:
     """``neurosim run`` of a ``task: convert`` config, refusing any other kind."""
-    from neurosim.config import load_config
-    from neurosim.errors import ConfigError
-    from neurosim.tasks import task_of_config
-
-    cfg = load_config(args.config, overrides=args.overrides)
-    name, _ = task_of_config(cfg)
-    if name != "convert":
-        raise ConfigError(f"neurosim convert needs a 'task: convert' config; {cfg.name} is a "
-                          f"{name} config (run it with neurosim run)")
+    _config_of_task(args, "convert")
     argv = ["run", args.config, "--no-plot", *(f"--set={item}" for item in args.overrides)]
     argv += [f"--output={args.output}"] if args.output else []
     argv += [f"--threads={args.threads}"] if args.threads else []
