@@ -29,14 +29,14 @@ def run_task(cfg, *, output: str | None, threads: int | None, quiet: bool, plot:
     from neurosim.driver.checkpoints import RunCheckpoints
     from neurosim.driver.simulation import Simulation
     from neurosim.driver.startup import load_numba_registries_without_blas_probe
-    from neurosim.io import check_writable, save
+    from neurosim.io import check_writable, result_path, save
     from neurosim.io.checkpoint import discard_checkpoint
     from neurosim.network import build_network
 
     if context is None:
         context = RunContext(started=time.perf_counter(), plotter=_InProcess()
                              if plot and cfg.output.plots else None)
-    out = Path(output) if output else Path(cfg.output.dir) / f"{cfg.name}.h5"
+    out = result_path(cfg, output)
     check_writable(out)
     check_backend(cfg)
     profiles = []

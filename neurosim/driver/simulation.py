@@ -20,7 +20,7 @@ from neurosim.driver.inputs import PoissonSource, SpikeGeneratorSource, StepCurr
 from neurosim.driver.metadata import run_metadata
 from neurosim.errors import ConfigError
 from neurosim.network.parameters import propagator_table
-from neurosim.units import to_steps
+from neurosim.units import MAX_STEPS, to_steps
 from neurosim.progress import SimulationProgress
 from neurosim.result import Result, SpikeRecord, TraceRecord
 
@@ -32,9 +32,6 @@ if TYPE_CHECKING:
 CHUNK_NEURON_STEPS = 20_000_000
 #: Bounds on a chunk, in steps (small networks; external-event buffers).
 CHUNK_STEPS = (100, 10_000)
-#: Refractory state is kept as the (int32) step at which a neuron integrates
-#: again; leave room for the longest refractory period after the last step.
-MAX_STEPS = 2**31 - 2**24
 
 
 class Simulation:

@@ -36,7 +36,7 @@ from neurosim.config import dump_config, load_config_text
 from neurosim.config.rram_lsm import RRAMLSMConfig
 from neurosim.data import load_fashion_mnist
 from neurosim.errors import DataError
-from neurosim.io import check_writable
+from neurosim.io import check_writable, result_path
 from neurosim.io.hdf5 import ResultFile, create_result, open_result, scalar_attrs, write_section
 from neurosim.reservoir.readout import (ReadoutResult, best_on_validation, softmax_per_rate,
                                         train_ridge)
@@ -235,7 +235,7 @@ def summary(cfg: RRAMLSMConfig, result: RRAMLSMResult, path: Path) -> str:
 def run_task(cfg: RRAMLSMConfig, *, output: str | None, threads: int | None, quiet: bool,
              plot: bool) -> str:
     """Run and save; returns the summary text (no plot: the numbers are the result)."""
-    out = Path(output) if output else Path(cfg.output.dir) / f"{cfg.name}.h5"
+    out = result_path(cfg, output)
     check_writable(out)
     result = run_rram_lsm(cfg, dump_config(cfg), threads=threads)
     return summary(cfg, result, save_rram_lsm(result, out))

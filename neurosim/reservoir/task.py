@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from neurosim.config import dump_config
 from neurosim.config.lsm import LSMConfig
 from neurosim.driver.checkpoints import CheckpointOptions, RunCheckpoints
-from neurosim.io import check_writable
+from neurosim.io import check_writable, result_path
 from neurosim.io.checkpoint import discard_checkpoint
 from neurosim.reservoir.pipeline import run_lsm
 from neurosim.reservoir.plots import plot_lsm
@@ -21,7 +20,7 @@ def run_task(cfg: LSMConfig, *, output: str | None, threads: int | None, quiet: 
     ``checkpoint`` has the run write checkpoints beside its result (after the
     batch of samples that reaches each interval), or continue from one.
     """
-    out = Path(output) if output else Path(cfg.output.dir) / f"{cfg.name}.h5"
+    out = result_path(cfg, output)
     check_writable(out)
     profiles = []
     if cfg.energy is not None:  # resolve the profiles before any work starts
