@@ -95,3 +95,19 @@ def load_fashion_mnist(path: str | os.PathLike | None = None) -> dict[str, Split
                             f"{labels.shape} do not match")
         splits[split] = Split(images.astype(np.uint8), labels.astype(np.uint8))
     return splits
+
+
+def split_pools(data: dict[str, Split], wanted: dict[str, int]) -> dict[str, np.ndarray]:
+    """Indices each split draws from: ``train`` the first five sixths of the
+    training file, ``validation`` its last sixth (10,000 of 60,000), ``test``
+    the test file; one :class:`DataError` naming the key if ``wanted`` (split
+    -> samples) asks a split for more than its pool holds."""
+    n_file = len(data["train"].labels)
+    n_fit = n_file - n_file // 6
+    pools = {"train": np.arange(n_fit), "validation": np.arange(n_fit, n_file),
+             "test": np.arange(len(data["test"].labels))}
+    for split, n in wanted.items():
+        if n > len(pools[split]):
+            raise DataError(f"data.{split}: {n} samples asked, the data set has "
+                            f"{len(pools[split])}")
+    return pools

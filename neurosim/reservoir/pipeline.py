@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from neurosim.config.lsm import LSMConfig
-from neurosim.data import l1_peak, load_fashion_mnist, normalise_images
-from neurosim.errors import DataError
+from neurosim.data import l1_peak, load_fashion_mnist, normalise_images, split_pools
 from neurosim.progress import SampleProgress
 from neurosim.reservoir.branching import branching_factor
 from neurosim.reservoir.footprint import check_lsm_fits
@@ -259,15 +258,9 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
 
     train_img, test_img = data["train"], data["test"]
     peak_of = split_peaks(cfg.encoder.peak_from, train_img.images, test_img.images)
-    # The last sixth of the training file (10,000 of 60,000) is the validation pool.
-    n_fit = len(train_img.labels) - len(train_img.labels) // 6
-    pools = {"train": np.arange(n_fit), "validation": np.arange(n_fit, len(train_img.labels)),
-             "test": np.arange(len(test_img.labels))}
     wanted = {"train": cfg.data.train, "validation": cfg.data.validation, "test": cfg.data.test}
-    for split, pool in pools.items():
-        if wanted[split] > len(pool):
-            raise DataError(f"data.{split}: {wanted[split]} samples asked, the data set has "
-                            f"{len(pool)}")
+    pools = split_pools(data, wanted)
+    n_fit = len(pools["train"])
     chosen = {s: _select(rng_split, pools[s], wanted[s]) for s in SPLITS}
     source = {"train": train_img, "validation": train_img, "test": test_img}
     batch = cfg.protocol.batch

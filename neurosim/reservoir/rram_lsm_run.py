@@ -34,7 +34,7 @@ import numpy as np
 
 from neurosim.config import dump_config, load_config_text
 from neurosim.config.rram_lsm import RRAMLSMConfig
-from neurosim.data import load_fashion_mnist
+from neurosim.data import load_fashion_mnist, split_pools
 from neurosim.errors import DataError
 from neurosim.io import check_writable, result_path
 from neurosim.io.hdf5 import ResultFile, create_result, open_result, scalar_attrs, write_section
@@ -98,11 +98,8 @@ def load_events(cfg: RRAMLSMConfig, threads: int | None = None) -> EventData:
     """Pick the samples of every split (seeded) and encode them."""
     data = load_fashion_mnist(cfg.data.path)
     rng = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(4)[0])
-    n_file = len(data["train"].labels)
-    n_fit = n_file - n_file // 6  # the last 10,000 training images are the validation pool
-    pools = {"train": np.arange(n_fit), "validation": np.arange(n_fit, n_file),
-             "test": np.arange(len(data["test"].labels))}
     wanted = {"train": cfg.data.train, "validation": cfg.data.validation, "test": cfg.data.test}
+    pools = split_pools(data, wanted)
     source = {"train": data["train"], "validation": data["train"], "test": data["test"]}
     frames, labels, indices = {}, {}, {}
     for split in SPLITS:

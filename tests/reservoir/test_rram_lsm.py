@@ -176,3 +176,20 @@ def test_builtin_config_validates_and_round_trips():
     assert (cfg.liquid.decay, cfg.liquid.threshold) == (0.9, 5.0)
     assert cfg.crossbar.mode == "random_device"
     assert load_config_text(dump_config(cfg), cfg.name) == cfg
+
+
+def test_more_samples_than_the_data_set_holds_is_one_data_error(tmp_path):
+    import sys
+    from pathlib import Path
+
+    from neurosim.errors import DataError
+    from neurosim.reservoir.rram_lsm_run import load_events
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+    from test_fashion_mnist import write_dataset
+
+    write_dataset(tmp_path, n_train=12, n_test=6)
+    cfg = load_config_text(f"task: rram_lsm\ndata: {{path: {tmp_path}, train: 8, validation: 2, "
+                           "test: 7}\n", "small")
+    with pytest.raises(DataError, match="data.test: 7 samples asked, the data set has 6"):
+        load_events(cfg, threads=1)
