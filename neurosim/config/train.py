@@ -227,6 +227,14 @@ class TrainConfig(StrictModel):
     """Whether each step runs through ``torch.compile`` (one fused loop instead of
     some twenty passes over memory; needs a C++ compiler, and compiles for
     some seconds at the first batch of each shape)."""
+    recompute_steps: int | None = Field(default=None, ge=1)
+    """Memory of the backward pass.  None: every step of every layer is kept
+    from the forward pass for the backward pass (memory grows with ``steps``).
+    k: the steps run in pieces of k, of which only the layers' states at the
+    start are kept; the backward pass runs each piece again (one more forward
+    pass) and holds k steps at a time.  Least memory near
+    ``sqrt(steps)``.  The gradients are the default's up to float rounding
+    (the weight gradients sum the pieces' terms in another order)."""
     data: TrainData = TrainData()
     encoding: Encoding = Encoding()
     network: NetworkSection
@@ -270,6 +278,10 @@ class TrainConfig(StrictModel):
                 problems.append((("network", "layers", name, "out_features"),
                                  f"linear layer {name!r} has {last.out_features} neurons, "
                                  f"but {self.data.dataset} has {classes} classes"))
+        if self.recompute_steps is not None and self.recompute_steps >= self.steps:
+            problems.append((("recompute_steps",), f"{self.recompute_steps} is not below steps = "
+                                                   f"{self.steps}: one piece of all steps saves "
+                                                   "no memory (leave recompute_steps unset)"))
         if self.batch_size > self.data.train:
             problems.append((("batch_size",), f"{self.batch_size} exceeds data.train = "
                                               f"{self.data.train} (no full batch to train on)"))

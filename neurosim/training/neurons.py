@@ -28,12 +28,19 @@ would.  The gradient comes one of two ways:
 With ``reset: subtract`` the membrane a layer reports is ``v`` before the
 threshold comes off (the step subtracts it in the step after the spike), as
 snnTorch's ``Leaky`` reports it.
+
+A sequence may start from the state another ended in (:class:`LayerState`);
+the fused node then passes the gradients of its end state back into the
+start state (``g_v0 = beta g_vv[0]``, the carried current's ``g_e[0]``, the
+recurrent spikes' ``g_e[0] R``), so the steps can be cut into pieces
+(``recompute_steps``, :mod:`neurosim.training.model`).
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -103,10 +110,22 @@ def _kernels(compiled: bool):
             torch.compile(_backward_step, dynamic=False))
 
 
+class LayerState(NamedTuple):
+    """What a layer carries from one step into the next: the membrane ``v``, the
+    refractory ``count``, the synaptic current ``carried`` over (None when
+    ``alpha`` is 0) and the last step's spikes (None unless the layer is recurrent).
+    A sequence that starts from a state continues the one that ended in it."""
+
+    v: torch.Tensor
+    count: torch.Tensor
+    carried: torch.Tensor | None
+    spikes: torch.Tensor | None
+
+
 def run_steps(current: torch.Tensor, steps: int, recurrent: torch.Tensor | None,
-              neurons: LayerNeurons, spike, *, membrane: bool = False, record: bool = False,
-              compiled: bool = False):
-    """``steps`` steps of the model layer's step, from rest.
+              neurons: LayerNeurons, spike, *, start: LayerState | None = None,
+              membrane: bool = False, record: bool = False, compiled: bool = False):
+    """``steps`` steps of the model layer's step, from ``start`` (None: rest).
 
     Parameters
     ----------
@@ -118,6 +137,8 @@ def run_steps(current: torch.Tensor, steps: int, recurrent: torch.Tensor | None,
     spike:
         The step's spike function: a surrogate's :meth:`~Surrogate.spike`, or its
         differentiable ``spike_fn()``.
+    start:
+        The state the steps start from (:class:`LayerState`); None: at rest.
     membrane:
         Whether to return the membrane the step reports, per step.
     record:
@@ -127,64 +148,76 @@ def run_steps(current: torch.Tensor, steps: int, recurrent: torch.Tensor | None,
 
     Returns
     -------
-    spikes ``(steps, batch, n)``, then the membranes and the ``x`` (each
-    ``(steps, batch, n)`` or None).
+    spikes ``(steps, batch, n)``, the membranes and the ``x`` (each
+    ``(steps, batch, n)`` or None), and the :class:`LayerState` after the last step.
     """
     forward = _kernels(compiled)[0]
     constant = current.dim() == 2
-    shape = current.shape[-2:]
-    v = current.new_zeros(shape)
-    count = current.new_zeros(shape)
-    carried = None  # synaptic current left from the step before (alpha > 0)
+    if start is None:
+        shape = current.shape[-2:]
+        start = LayerState(current.new_zeros(shape), current.new_zeros(shape), None, None)
+    v, count, carried, last = start
     spikes, membranes, shifted = [], [], []
     for t in range(steps):
         e = current if constant else current[t]
-        if recurrent is not None and t > 0:
-            e = e + spikes[-1] @ recurrent.T
+        if recurrent is not None and last is not None:
+            e = e + last @ recurrent.T
         if carried is not None:
             e = e + carried
-        s, v, carried, count, x = forward(v, e, count, neurons.par, spike)
+        last, v, carried, count, x = forward(v, e, count, neurons.par, spike)
         if neurons.alpha == 0:
             carried = None  # nothing carries over: skip adding zeros
-        spikes.append(s)
+        spikes.append(last)
         if membrane:
             membranes.append(v)
         if record:
             shifted.append(x)
-    stacked = (torch.stack(spikes), torch.stack(membranes) if membrane else None,
-               torch.stack(shifted) if record else None)
-    return stacked
+    end = LayerState(v, count, carried, last if recurrent is not None else None)
+    return (torch.stack(spikes), torch.stack(membranes) if membrane else None,
+            torch.stack(shifted) if record else None, end)
 
 
 class _FusedLIF(torch.autograd.Function):
-    """The neurons of one layer over all steps as one autograd node (module docstring)."""
+    """The neurons of one layer over a sequence of steps as one autograd node
+    (module docstring).  Inputs past ``recurrent`` are the start state
+    (:class:`LayerState`'s fields, ``count`` last); outputs are the spikes, the
+    membranes and the end state (``v``, ``carried``, ``count``), so a sequence
+    cut into pieces passes gradients from each piece to the one before."""
 
     @staticmethod
-    def forward(ctx, current, recurrent, steps, neurons, surrogate, membrane, compiled):
-        spikes, mem, shifted = run_steps(current, steps, recurrent, neurons, surrogate.spike,
-                                         membrane=membrane, record=True, compiled=compiled)
+    def forward(ctx, current, recurrent, v0, carried0, spikes0, count0, steps, neurons,
+                surrogate, membrane, compiled):
+        start = None if v0 is None else LayerState(v0, count0, carried0, spikes0)
+        spikes, mem, shifted, end = run_steps(current, steps, recurrent, neurons, surrogate.spike,
+                                              start=start, membrane=membrane, record=True,
+                                              compiled=compiled)
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(shifted, spikes, recurrent)
+        ctx.save_for_backward(shifted, spikes, recurrent, spikes0)
         ctx.neurons, ctx.surrogate = neurons, surrogate
         ctx.constant, ctx.compiled = current.dim() == 2, compiled
-        return spikes, mem
+        ctx.mark_non_differentiable(end.count)
+        return spikes, mem, end.v, end.carried, end.count
 
     @staticmethod
-    def backward(ctx, g_spikes, g_mem):
-        shifted, spikes, recurrent = ctx.saved_tensors
+    def backward(ctx, g_spikes, g_mem, g_v_end, g_carried_end, _g_count):
+        shifted, spikes, recurrent, spikes0 = ctx.saved_tensors
         nrn = ctx.neurons
         step_back = _kernels(ctx.compiled)[1]
         if g_spikes is None:
             g_spikes = torch.zeros_like(spikes)
         g_current = torch.empty_like(shifted)
-        g_vv = g_e = None
+        g_vv = None
+        g_v_later = g_v_end  # what reaches the membrane of step t from later steps
+        g_e = g_carried_end  # the gradient of e[t + 1]: it reaches e[t] through alpha
         for t in reversed(range(len(shifted))):
             g_s = g_spikes[t]
-            if recurrent is not None and g_e is not None:
+            if recurrent is not None and g_vv is not None:
                 g_s = g_s + g_e @ recurrent
             g_v = g_mem[t] if g_mem is not None else None
             if g_vv is not None:
                 g_v = g_vv * nrn.beta if g_v is None else g_v.add(g_vv, alpha=nrn.beta)
+            elif g_v_later is not None:
+                g_v = g_v_later if g_v is None else g_v + g_v_later
             g_vv = step_back(g_s, g_v, shifted[t], spikes[t], ctx.surrogate.derivative,
                              nrn.zero_reset)
             g_e_now = g_vv * nrn.gain if nrn.gain != 1 else g_vv
@@ -192,31 +225,47 @@ class _FusedLIF(torch.autograd.Function):
                 g_e_now = g_e_now.add(g_e, alpha=nrn.alpha)
             g_e = g_e_now
             g_current[t] = g_e
-        g_recurrent = None
+        g_recurrent = g_spikes0 = None
         if recurrent is not None and ctx.needs_input_grad[1]:
             n = spikes.shape[-1]
             g_recurrent = g_current[1:].reshape(-1, n).T @ spikes[:-1].reshape(-1, n)
+            if spikes0 is not None:
+                g_recurrent = g_recurrent + g_current[0].T @ spikes0
+        if spikes0 is not None and ctx.needs_input_grad[4]:
+            g_spikes0 = g_current[0] @ recurrent
+        g_v0 = g_vv * nrn.beta if ctx.needs_input_grad[2] else None
+        g_carried0 = g_current[0] if ctx.needs_input_grad[3] else None
         if ctx.constant:
             g_current = g_current.sum(0)
-        return g_current, g_recurrent, None, None, None, None, None
+        return (g_current, g_recurrent, g_v0, g_carried0, g_spikes0,
+                None, None, None, None, None, None)
 
 
 def lif_sequence(current: torch.Tensor, steps: int, recurrent: torch.Tensor | None,
-                 neurons: LayerNeurons, surrogate: Surrogate, *, membrane: bool = False,
-                 backward: str = "fused", compiled: bool = False
-                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """A layer's spikes and (if ``membrane``) membrane over ``steps`` steps
-    (:func:`run_steps`), differentiable with the surrogate when the inputs need gradients.
+                 neurons: LayerNeurons, surrogate: Surrogate, *, start: LayerState | None = None,
+                 membrane: bool = False, backward: str = "fused", compiled: bool = False
+                 ) -> tuple[torch.Tensor, torch.Tensor | None, LayerState]:
+    """A layer's spikes, (if ``membrane``) membrane and end state over ``steps``
+    steps from ``start`` (:func:`run_steps`), differentiable with the surrogate
+    when the inputs need gradients.
 
     ``backward`` is ``"fused"`` (:class:`_FusedLIF`) or ``"autograd"`` (every
     step recorded: the reference, always eager).
     """
-    needs_grad = torch.is_grad_enabled() and (
-        current.requires_grad or (recurrent is not None and recurrent.requires_grad))
+    inputs = (current, recurrent) + (tuple(start) if start is not None else ())
+    needs_grad = torch.is_grad_enabled() and any(
+        tensor is not None and tensor.requires_grad for tensor in inputs)
     if needs_grad and backward == "autograd":
-        return run_steps(current, steps, recurrent, neurons, surrogate.spike_fn(),
-                         membrane=membrane)[:2]
+        spikes, mem, _, end = run_steps(current, steps, recurrent, neurons, surrogate.spike_fn(),
+                                        start=start, membrane=membrane)
+        return spikes, mem, end
     if needs_grad:
-        return _FusedLIF.apply(current, recurrent, steps, neurons, surrogate, membrane, compiled)
-    return run_steps(current, steps, recurrent, neurons, surrogate.spike, membrane=membrane,
-                     compiled=compiled)[:2]
+        v0, count0, carried0, spikes0 = start if start is not None else (None,) * 4
+        spikes, mem, v, carried, count = _FusedLIF.apply(
+            current, recurrent, v0, carried0, spikes0, count0, steps, neurons, surrogate,
+            membrane, compiled)
+        return spikes, mem, LayerState(v, count, carried,
+                                       spikes[-1] if recurrent is not None else None)
+    spikes, mem, _, end = run_steps(current, steps, recurrent, neurons, surrogate.spike,
+                                    start=start, membrane=membrane, compiled=compiled)
+    return spikes, mem, end

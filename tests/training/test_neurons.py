@@ -43,7 +43,7 @@ def test_training_forward_spikes_as_the_engine(reset, alpha):
     current = torch.from_numpy(inputs) @ torch.from_numpy(weights).T
     w = torch.from_numpy(weights).requires_grad_()
     for backward in ("fused", "autograd"):
-        spikes, _ = lif_sequence(torch.from_numpy(inputs) @ w.T, T, None,
+        spikes, _, _ = lif_sequence(torch.from_numpy(inputs) @ w.T, T, None,
                                  layer_neurons(params, F64), Atan(), backward=backward)
         expected = engine_spikes(current.numpy().reshape(T, B * N), params).reshape(T, B, N)
         np.testing.assert_array_equal(spikes.detach().numpy(), expected)
@@ -61,8 +61,8 @@ def run(surrogate, backward, reset="subtract", alpha=0.0, recurrent=True, consta
     rec = ((torch.randn((N, N), generator=gen, dtype=F64) * 0.4).requires_grad_()
            if recurrent else None)
     g_s, g_m = (torch.randn((T, B, N), generator=gen, dtype=F64) for _ in range(2))
-    spikes, membrane = lif_sequence(current, T, rec, neurons, surrogate, membrane=True,
-                                    backward=backward)
+    spikes, membrane, _ = lif_sequence(current, T, rec, neurons, surrogate, membrane=True,
+                                       backward=backward)
     ((spikes * g_s).sum() + (membrane * g_m).sum()).backward()
     return spikes.detach(), membrane.detach(), current.grad, rec.grad if recurrent else None
 
@@ -103,8 +103,8 @@ def test_surrogate_gradient_is_the_exact_gradient_of_the_smooth_network():
     surrogate = SmoothAtan(alpha=1.0)
 
     def loss(w1, r1, w2):
-        s1, _ = lif_sequence(x @ w1.T, T, r1, neurons, surrogate)
-        s2, m2 = lif_sequence(s1 @ w2.T, T, None, neurons, surrogate, membrane=True)
+        s1, _, _ = lif_sequence(x @ w1.T, T, r1, neurons, surrogate)
+        s2, m2, _ = lif_sequence(s1 @ w2.T, T, None, neurons, surrogate, membrane=True)
         return (torch.nn.functional.cross_entropy(m2.sum(0), labels)
                 + (s2.sum(0) ** 2).mean())
 
