@@ -154,7 +154,10 @@ def _parse(text: object) -> Quantity | str:
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         return f"a {type(text).__name__} is not a number"
     if not isinstance(text, str):
-        value = float(text)
+        try:
+            value = float(text)
+        except OverflowError:  # an integer of hundreds of digits
+            return "not a finite number"
         return Quantity(value, "") if math.isfinite(value) else "not a finite number"
     match = _QUANTITY_RE.match(text)
     if match is None:

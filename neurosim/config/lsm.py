@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, field_validator, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator, model_validator
 
 from neurosim.config.base import (NonNegativeTime, PathText, PositiveTime, SafeName, Seed,
                                   StrictModel, problems_error, q, range_problems)
@@ -168,7 +168,7 @@ class ReadoutSection(StrictModel):
     """Minibatch size."""
     learning_rate: list[PositiveFloat] = Field(default=[0.01], min_length=1)
     """Adam learning rate, or a list of rates to try (the best on validation is kept)."""
-    ridge_alphas: list[float] = Field(default=[1e-6, 1e-5, 1e-4, 1e-3], min_length=1)
+    ridge_alphas: list[NonNegativeFloat] = Field(default=[1e-6, 1e-5, 1e-4, 1e-3], min_length=1)
     """Ridge penalties tried (chosen on validation)."""
 
     @field_validator("learning_rate", mode="before")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, NonNegativeFloat, field_validator, model_validator
 
 from neurosim.config.crossbar import CrossbarConfig
 from neurosim.config.lsm import DataSection as LsmDataSection
@@ -97,7 +97,7 @@ class ReadoutSection(LsmReadoutSection):
     """Softmax training epochs (test accuracy taken at the best validation epoch)."""
     batch_size: int = Field(default=128, ge=1)
     """Minibatch size."""
-    ridge_alphas: list[float] = Field(default=[1e-5, 1e-4, 1e-3, 1e-2], min_length=1)
+    ridge_alphas: list[NonNegativeFloat] = Field(default=[1e-5, 1e-4, 1e-3, 1e-2], min_length=1)
     """Ridge penalties tried (chosen on validation)."""
 
 

@@ -254,7 +254,10 @@ def train_ridge(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.
     eye[-1, -1] = 0.0  # the bias is not penalised
     best = None
     for alpha in alphas:
-        coef = np.linalg.solve(gram + alpha * len(a) * eye, rhs)
+        try:
+            coef = np.linalg.solve(gram + alpha * len(a) * eye, rhs)
+        except np.linalg.LinAlgError:  # alpha 0 and fewer samples than features:
+            coef = np.linalg.lstsq(gram, rhs, rcond=None)[0]  # the least-norm solution
         acc = [float(np.mean((x @ coef).argmax(1) == np.asarray(y)))
                for x, y in ((a, train[1]), (v, val[1]), (t, test[1]))]
         if best is None or acc[1] > best[1][1]:

@@ -261,6 +261,19 @@ def test_an_integer_too_long_to_read_is_one_error():
     assert "5,000 digits" in message and len(message) < 400
 
 
+@pytest.mark.parametrize("name, key", [("lsm_stdp_fashion", "neuron.tau_u"),
+                                       ("cuba", "populations.exc.params.tau_m")])
+def test_an_integer_beyond_float_range_for_a_quantity_is_one_error(name, key):
+    # 10**400 is a valid YAML integer that no float holds
+    assert _reported(_problem(name, [f"{key}=1{'0' * 400}"]), key)
+
+
+@pytest.mark.parametrize("name", ["lsm_fashion", "rram_lsm"])
+def test_negative_ridge_penalties_are_refused(name):
+    assert _reported(_problem(name, ["readout.ridge_alphas=[1e-3, -1]"]),
+                     "readout.ridge_alphas.1")
+
+
 @pytest.mark.parametrize("source, override, path", [
     ("cuba", f"populations.exc.size={2**31}", "populations.exc.size"),
     ("cuba", "scale=1e30", "populations"),

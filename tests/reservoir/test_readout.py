@@ -142,3 +142,11 @@ def test_readout_runs_on_its_thread_count_and_restores_torch_s(splits, monkeypat
         assert torch.get_num_threads() == 3
     finally:
         torch.set_num_threads(before)
+
+
+def test_ridge_without_penalty_and_fewer_samples_than_features_takes_the_least_norm_fit():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 5, size=(8, 50)).astype(np.float32)  # 51 unknowns, 8 equations
+    y = np.arange(8) % 2
+    run = readout.train_ridge((x, y), (x, y), (x, y), alphas=[0.0], n_classes=2)
+    assert run.hyper == 0.0 and run.train_accuracy == 1.0  # interpolates its training set
