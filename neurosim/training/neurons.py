@@ -100,16 +100,6 @@ def _backward_step(g_s, g_v, x, s, slope, zero_reset: bool):
     return g_spike + (g_v * (s <= 0).to(g_v.dtype) if zero_reset else g_v)
 
 
-@functools.cache
-def _kernels(compiled: bool):
-    """The per-step forward and backward: eager, or fused by ``torch.compile``
-    into one loop each (the step's ~20 elementwise passes over memory become one)."""
-    if not compiled:
-        return _forward_step, _backward_step
-    return (torch.compile(_forward_step, dynamic=False),
-            torch.compile(_backward_step, dynamic=False))
-
-
 class LayerState(NamedTuple):
     """What a layer carries from one step into the next: the membrane ``v``, the
     refractory ``count``, the synaptic current ``carried`` over (None when
@@ -120,6 +110,90 @@ class LayerState(NamedTuple):
     count: torch.Tensor
     carried: torch.Tensor | None
     spikes: torch.Tensor | None
+
+
+def _forward_run(current, steps: int, recurrent, par, carries: bool, spike, start: LayerState,
+                 membrane: bool, record: bool):
+    """:func:`run_steps` from ``start`` with the steps in one loop: the stacked
+    spikes, membranes (or None), ``x`` (or None) and the end state."""
+    constant = current.dim() == 2
+    v, count, carried, last = start
+    spikes, membranes, shifted = [], [], []
+    for t in range(steps):
+        e = current if constant else current[t]
+        if recurrent is not None and last is not None:
+            e = e + last @ recurrent.T
+        if carried is not None:
+            e = e + carried
+        last, v, carried, count, x = _forward_step(v, e, count, par, spike)
+        if not carries:
+            carried = None  # nothing carries over: skip adding zeros
+        spikes.append(last)
+        if membrane:
+            membranes.append(v)
+        if record:
+            shifted.append(x)
+    end = LayerState(v, count, carried, last if recurrent is not None else None)
+    return (torch.stack(spikes), torch.stack(membranes) if membrane else None,
+            torch.stack(shifted) if record else None, end)
+
+
+def _backward_run(g_spikes, g_mem, shifted, spikes, recurrent, g_v_later, g_e_later, g_e_next,
+                  beta: float, gain: float, alpha: float, zero_reset: bool, slope):
+    """The fused backward over the steps of ``shifted``, last to first (module
+    docstring): ``g_e`` of every step, stacked, and the gradient of the membrane
+    the first step started from (``beta g_vv[0]``).
+
+    From the steps after these come ``g_v_later`` (reaching the last step's
+    membrane), ``g_e_later`` (the next step's ``g_e``, reaching the last step's
+    carried current through ``alpha``) and ``g_e_next`` (the same, reaching the
+    last step's spikes through the recurrent weights); None where nothing comes.
+    """
+    g_currents = []
+    for t in reversed(range(len(shifted))):
+        g_s = g_spikes[t]
+        if recurrent is not None and g_e_next is not None:
+            g_s = g_s + g_e_next @ recurrent
+        g_v = g_mem[t] if g_mem is not None else None
+        if g_v_later is not None:
+            g_v = g_v_later if g_v is None else g_v + g_v_later
+        g_vv = _backward_step(g_s, g_v, shifted[t], spikes[t], slope, zero_reset)
+        g_e = g_vv * gain if gain != 1 else g_vv
+        if alpha != 0 and g_e_later is not None:
+            g_e = g_e + g_e_later * alpha
+        g_currents.append(g_e)
+        g_v_later, g_e_later, g_e_next = g_vv * beta, g_e, g_e
+    g_currents.reverse()
+    return torch.stack(g_currents), g_v_later
+
+
+#: Most steps one compiled call unrolls: longer sequences run in pieces of this many
+#: (the compile time grows with the unrolled steps).
+_UNROLL = 25
+
+
+@functools.cache
+def _kernels(compiled: bool):
+    """The forward and backward runs: eager, or by ``torch.compile``, which unrolls
+    the steps and fuses each run into a few loops over the neurons (the steps'
+    ~20 elementwise passes each, the stacking and the per-step calls become one);
+    one compilation, shape-generic, serves every layer and batch size."""
+    if not compiled:
+        return _forward_run, _backward_run
+    return (torch.compile(_forward_run, dynamic=True),
+            torch.compile(_backward_run, dynamic=True))
+
+
+def _pieces(steps: int, compiled: bool) -> list[tuple[int, int]]:
+    """``(first, stop)`` of the runs the steps go in: one eager run, or compiled
+    runs of at most :data:`_UNROLL` steps."""
+    size = _UNROLL if compiled else steps
+    return [(first, min(first + size, steps)) for first in range(0, steps, size)]
+
+
+def _at_rest(current: torch.Tensor) -> LayerState:
+    shape = current.shape[-2:]
+    return LayerState(current.new_zeros(shape), current.new_zeros(shape), None, None)
 
 
 def run_steps(current: torch.Tensor, steps: int, recurrent: torch.Tensor | None,
@@ -144,7 +218,7 @@ def run_steps(current: torch.Tensor, steps: int, recurrent: torch.Tensor | None,
     record:
         Whether to return ``x = v - threshold`` of every step (what the fused backward needs).
     compiled:
-        Whether to run the step through ``torch.compile``.
+        Whether to run the steps through ``torch.compile``.
 
     Returns
     -------
@@ -153,28 +227,17 @@ def run_steps(current: torch.Tensor, steps: int, recurrent: torch.Tensor | None,
     """
     forward = _kernels(compiled)[0]
     constant = current.dim() == 2
-    if start is None:
-        shape = current.shape[-2:]
-        start = LayerState(current.new_zeros(shape), current.new_zeros(shape), None, None)
-    v, count, carried, last = start
-    spikes, membranes, shifted = [], [], []
-    for t in range(steps):
-        e = current if constant else current[t]
-        if recurrent is not None and last is not None:
-            e = e + last @ recurrent.T
-        if carried is not None:
-            e = e + carried
-        last, v, carried, count, x = forward(v, e, count, neurons.par, spike)
-        if neurons.alpha == 0:
-            carried = None  # nothing carries over: skip adding zeros
-        spikes.append(last)
-        if membrane:
-            membranes.append(v)
-        if record:
-            shifted.append(x)
-    end = LayerState(v, count, carried, last if recurrent is not None else None)
-    return (torch.stack(spikes), torch.stack(membranes) if membrane else None,
-            torch.stack(shifted) if record else None, end)
+    state = start if start is not None else _at_rest(current)
+    parts = []
+    for first, stop in _pieces(steps, compiled):
+        piece = current if constant else current[first:stop]
+        *outputs, state = forward(piece, stop - first, recurrent, neurons.par,
+                                  neurons.alpha != 0, spike, state, membrane, record)
+        parts.append(outputs)
+    if len(parts) == 1:
+        return (*parts[0], state)
+    return (*(None if pieces[0] is None else torch.cat(pieces) for pieces in zip(*parts)),
+            state)
 
 
 class _FusedLIF(torch.autograd.Function):
@@ -202,29 +265,20 @@ class _FusedLIF(torch.autograd.Function):
     def backward(ctx, g_spikes, g_mem, g_v_end, g_carried_end, _g_count):
         shifted, spikes, recurrent, spikes0 = ctx.saved_tensors
         nrn = ctx.neurons
-        step_back = _kernels(ctx.compiled)[1]
+        backward = _kernels(ctx.compiled)[1]
         if g_spikes is None:
             g_spikes = torch.zeros_like(spikes)
-        g_current = torch.empty_like(shifted)
-        g_vv = None
-        g_v_later = g_v_end  # what reaches the membrane of step t from later steps
-        g_e = g_carried_end  # the gradient of e[t + 1]: it reaches e[t] through alpha
-        for t in reversed(range(len(shifted))):
-            g_s = g_spikes[t]
-            if recurrent is not None and g_vv is not None:
-                g_s = g_s + g_e @ recurrent
-            g_v = g_mem[t] if g_mem is not None else None
-            if g_vv is not None:
-                g_v = g_vv * nrn.beta if g_v is None else g_v.add(g_vv, alpha=nrn.beta)
-            elif g_v_later is not None:
-                g_v = g_v_later if g_v is None else g_v + g_v_later
-            g_vv = step_back(g_s, g_v, shifted[t], spikes[t], ctx.surrogate.derivative,
-                             nrn.zero_reset)
-            g_e_now = g_vv * nrn.gain if nrn.gain != 1 else g_vv
-            if nrn.alpha != 0 and g_e is not None:
-                g_e_now = g_e_now.add(g_e, alpha=nrn.alpha)
-            g_e = g_e_now
-            g_current[t] = g_e
+        g_v_later, g_e_later, g_e_next = g_v_end, g_carried_end, None
+        parts = []
+        for first, stop in reversed(_pieces(len(shifted), ctx.compiled)):
+            g_current, g_v_later = backward(
+                g_spikes[first:stop], None if g_mem is None else g_mem[first:stop],
+                shifted[first:stop], spikes[first:stop], recurrent, g_v_later, g_e_later,
+                g_e_next, nrn.beta, nrn.gain, nrn.alpha, nrn.zero_reset,
+                ctx.surrogate.derivative)
+            parts.append(g_current)
+            g_e_later = g_e_next = g_current[0]
+        g_current = parts[0] if len(parts) == 1 else torch.cat(parts[::-1])
         g_recurrent = g_spikes0 = None
         if recurrent is not None and ctx.needs_input_grad[1]:
             n = spikes.shape[-1]
@@ -233,7 +287,7 @@ class _FusedLIF(torch.autograd.Function):
                 g_recurrent = g_recurrent + g_current[0].T @ spikes0
         if spikes0 is not None and ctx.needs_input_grad[4]:
             g_spikes0 = g_current[0] @ recurrent
-        g_v0 = g_vv * nrn.beta if ctx.needs_input_grad[2] else None
+        g_v0 = g_v_later if ctx.needs_input_grad[2] else None
         g_carried0 = g_current[0] if ctx.needs_input_grad[3] else None
         if ctx.constant:
             g_current = g_current.sum(0)

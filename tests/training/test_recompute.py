@@ -95,3 +95,4 @@ def test_a_network_with_recompute_steps_has_the_defaults_gradients(extra):
 def test_a_recompute_steps_that_saves_nothing_is_one_clear_error(value, message):
     with pytest.raises(ConfigError, match=message):
         load_config("snn_fashion", [f"recompute_steps={value}"])
+

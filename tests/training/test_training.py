@@ -14,6 +14,7 @@ from neurosim.cli import main  # noqa: E402
 from neurosim.config import load_config, load_config_text  # noqa: E402
 from neurosim.errors import ConfigError  # noqa: E402
 from neurosim.io import load  # noqa: E402
+from neurosim.training import neurons  # noqa: E402
 from neurosim.training.loop import Trainer, load_samples  # noqa: E402
 from neurosim.training.result import TrainResult  # noqa: E402
 from neurosim.training.task import train_task  # noqa: E402
@@ -121,11 +122,16 @@ def test_neurosim_train_end_to_end(patterns, tmp_path, capsys):
     assert "needs a 'task: train' config" in capsys.readouterr().err
 
 
-def test_compiled_steps_spike_and_learn_as_the_eager_ones(patterns):
+def test_compiled_steps_spike_and_learn_as_the_eager_ones(patterns, monkeypatch):
+    # Five steps per compiled call: the 10 steps take two calls (the state passed from
+    # one to the next, forward and backward), and compile in seconds.
+    monkeypatch.setattr(neurons, "_UNROLL", 5)
     runs = []
     for compiled in ("false", "true"):
         cfg = load_config("snn_fashion", tiny(patterns, "data.train=100", f"compile={compiled}",
-                                              "encoding.kind=bernoulli_rate"))
+                                              "encoding.kind=bernoulli_rate",
+                                              "network.layers.hidden.recurrent=true",
+                                              "network.neuron.params.alpha=0.3"))
         trainer = Trainer(cfg, load_samples(cfg))
         trainer.train_epoch()
         runs.append(trainer)
