@@ -107,8 +107,11 @@ class ANNSection(StrictModel):
     trained clip value per layer (Bu et al. 2022), whose SNN needs fewer steps."""
     levels: int = Field(default=8, ge=1, le=1024)
     """QCFS quantisation levels L (qcfs only)."""
-    initial_clip: float = Field(default=8.0, gt=0, le=1e6)
-    """QCFS clip value every layer starts training from (qcfs only; Bu et al. use 8)."""
+    initial_clip: float = Field(default=2.0, gt=0, le=1e6)
+    """QCFS clip value every layer starts training from (qcfs only).  Near the ReLU's
+    largest activations (2 to 3 for pixels in [0, 1]): Adam moves a clip by about its
+    learning rate per step, so one started at Bu et al.'s 8 stays near 8, floors most
+    activations to 0, and its SNN drifts from the ANN past ``levels`` steps."""
     weights: str | None = None
     """A torch state-dict file (``torch.save(model.state_dict(), path)``) to load
     instead of training; its tensors must be named and shaped as the layers say."""
