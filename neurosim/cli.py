@@ -70,7 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=_positive_int, help="threads (overrides the config)")
     train.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     train.add_argument("--resume", action="store_true",
-                       help="continue from the checkpoint beside the result file")
+                       help="continue from the checkpoint beside the result file (after a "
+                            "killed run, or with more epochs; the result is rewritten)")
+    train.add_argument("--force", "-f", action="store_true",
+                       help="start again over an existing result file")
 
     convert = sub.add_parser("convert", help="train or load a ReLU ANN, convert it to an IF "
                                              "spiking network (a task: convert config) and "
@@ -313,10 +316,16 @@ def _config_of_task(args, task: str):
 
 def _train(args) -> int:
     cfg = _config_of_task(args, "train")
+    from neurosim.io import result_path
+    from neurosim.io.lock import writer_lock
     from neurosim.training.task import train_task
 
-    summary = train_task(cfg, output=args.output, threads=args.threads, quiet=args.quiet,
-                         resume=args.resume)
+    out = result_path(cfg, args.output)
+    with writer_lock(out):
+        if not args.resume:  # a resumed run continues what it wrote
+            _check_outputs(out, None, args.force)
+        summary = train_task(cfg, output=str(out), threads=args.threads, quiet=args.quiet,
+                             resume=args.resume)
     if not args.quiet:
         print(summary)
     return 0

@@ -74,3 +74,14 @@ def test_the_lock_is_exclusive_within_one_process_too(tmp_path):
     assert not (tmp_path / "sub").exists()
     with writer_lock(out):
         pass
+
+
+def test_neurosim_train_does_not_overwrite_a_result_unasked(tmp_path, capsys):
+    from neurosim.cli import main
+
+    out = tmp_path / "trained.h5"
+    out.write_bytes(b"an earlier result")
+    assert main(["train", "snn_fashion", "-o", str(out)]) == 2
+    assert "already exists; choose another --output, or add --force" in capsys.readouterr().err
+    assert out.read_bytes() == b"an earlier result"
+    assert sorted(os.listdir(tmp_path)) == ["trained.h5"]  # no lock or temporary left
