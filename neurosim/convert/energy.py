@@ -26,6 +26,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from neurosim.config.convert import ACTIVATION_SUFFIX
+from neurosim.convert.ann import QCFS
+from neurosim.convert.normalise import layer_activations
 from neurosim.convert.snn import ConvertedSNN, IFPopulation
 from neurosim.energy.counters import WORKLOAD_KEYS, add_counters, empty_counters, iter_counts
 from neurosim.energy.torch_count import count_torch
@@ -79,11 +82,19 @@ def snn_counters(snn: ConvertedSNN, image_shape: tuple[int, ...], spike_totals: 
 
 
 def ann_counters(model: torch.nn.Sequential, images: torch.Tensor, batch_size: int) -> dict:
-    """The ANN's counters on ``images`` (dense multiply-accumulates and activations)."""
+    """The ANN's counters on ``images`` (dense multiply-accumulates and activations;
+    a QCFS activation, which count_torch does not know, one update per output)."""
     model.eval()
-    return add_counters(empty_counters(), *(
+    counters = add_counters(empty_counters(), *(
         count_torch(model, images[i:i + batch_size], spiking=False)
         for i in range(0, len(images), batch_size)))
+    for name, activations in layer_activations(model, images, batch_size).items():
+        module = name + ACTIVATION_SUFFIX
+        if isinstance(getattr(model, module), QCFS):
+            counters["populations"][module] = {"neurons": activations[0].numel(),
+                                               "neuron_updates": activations.numel(),
+                                               "spikes": 0}
+    return counters
 
 
 def file_energy(path, profiles, *, samples: int = 1):

@@ -1,5 +1,4 @@
-"""The converted network's counters against counts by hand, and ``neurosim energy`` of
-a conversion result."""
+"""The converted network's and its ANN's counters against counts by hand."""
 
 from __future__ import annotations
 
@@ -9,7 +8,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from neurosim.convert.energy import snn_counters  # noqa: E402
+from neurosim.convert.ann import QCFS  # noqa: E402
+from neurosim.convert.energy import ann_counters, snn_counters  # noqa: E402
 from neurosim.convert.snn import ConvertedSNN, snn_accuracy  # noqa: E402
 
 
@@ -44,3 +44,16 @@ def test_counters_are_the_work_counted_by_hand(out_kernel):
     assert projections["conv2"]["synaptic_events"] == int((cells * per_cell * 5).sum())
     assert projections["out"]["synaptic_events"] == int(totals["conv2"].sum()) * 4
     assert projections["out"]["synapses"] == model.out.weight.numel()
+
+
+@pytest.mark.parametrize("activation", [torch.nn.ReLU, lambda: QCFS(4, 1.0)],
+                         ids=["relu", "qcfs"])
+def test_ann_counters_count_every_activation(activation):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(OrderedDict(
+        flat=torch.nn.Flatten(), h=torch.nn.Linear(16, 7), h_act=activation(),
+        out=torch.nn.Linear(7, 3)))
+    c = ann_counters(model, torch.rand((10, 1, 4, 4)), 4)
+    assert c["projections"]["h"]["multiply_accumulates"] == 10 * 7 * 16
+    assert c["projections"]["out"]["multiply_accumulates"] == 10 * 3 * 7
+    assert c["populations"]["h_act"]["neuron_updates"] == 10 * 7
