@@ -125,13 +125,14 @@ def accuracy(model: torch.nn.Module, samples: Samples, batch_size: int) -> float
 def train_ann(model: torch.nn.Sequential, cfg: ConvertConfig, samples: dict[str, Samples],
               quiet: bool = True) -> dict[str, list[float]]:
     """Train with cross-entropy, in each epoch's seeded order; per epoch: ``loss``,
-    ``train_accuracy``, ``validation_accuracy`` (NaN without validation samples),
-    ``samples_per_s``."""
+    ``train_accuracy``, ``validation_accuracy`` (left out without validation
+    samples), ``samples_per_s``."""
     ann = cfg.ann
     optimizer = make_optimizer(ann.optimizer, model.parameters())
     train = samples["train"]
-    history: dict[str, list[float]] = {"loss": [], "train_accuracy": [],
-                                       "validation_accuracy": [], "samples_per_s": []}
+    validation = samples["validation"]
+    keys = ["loss", "train_accuracy"] + ["validation_accuracy"] * bool(len(validation.labels))
+    history: dict[str, list[float]] = {key: [] for key in keys + ["samples_per_s"]}
     size = ann.batch_size
     batches = len(train.labels) // size  # an incomplete last batch is left out
     for epoch in range(ann.epochs):
@@ -156,10 +157,9 @@ def train_ann(model: torch.nn.Sequential, cfg: ConvertConfig, samples: dict[str,
                 bar.set_postfix(loss=f"{total / (b + 1):.3f}",
                                 acc=f"{hits / ((b + 1) * size):.1%}", refresh=False)
         elapsed = time.perf_counter() - start
-        validation = samples["validation"]
         history["loss"].append(total / max(batches, 1))
         history["train_accuracy"].append(hits / max(batches * size, 1))
-        history["validation_accuracy"].append(
-            accuracy(model, validation, size) if len(validation.labels) else float("nan"))
+        if "validation_accuracy" in history:
+            history["validation_accuracy"].append(accuracy(model, validation, size))
         history["samples_per_s"].append(batches * size / elapsed)
     return history

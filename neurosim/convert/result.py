@@ -9,7 +9,8 @@ root header and the ``meta.`` / ``timing.`` sections are the convention of
     /weights/<name>    the ANN's tensors (its state dict: conv1.weight, conv1_act.clip ...)
     /thresholds        attrs: the IF threshold of each activated layer, by layer name
     /history/<key>     one value per training epoch (none for loaded weights): loss,
-                       train_accuracy, validation_accuracy, samples_per_s
+                       train_accuracy, validation_accuracy (with validation samples),
+                       samples_per_s
     /ann               attrs: test_accuracy
     /snn/steps         the step counts, increasing
     /snn/accuracy      the converted network's test accuracy after each

@@ -79,8 +79,8 @@ def summary(result: ConvertResult, path: Path) -> str:
     h = result.history
     lines = [f"{result.name}: ANN -> SNN conversion"]
     for e in range(len(h.get("loss", ()))):
-        validation = h["validation_accuracy"][e]
-        shown = "" if np.isnan(validation) else f", validation {100 * validation:.2f}%"
+        shown = (f", validation {100 * h['validation_accuracy'][e]:.2f}%"
+                 if "validation_accuracy" in h else "")
         lines.append(f"  ANN epoch {e + 1}: loss {h['loss'][e]:.4f}, train "
                      f"{100 * h['train_accuracy'][e]:.2f}%{shown}, "
                      f"{h['samples_per_s'][e]:,.0f} samples/s")
