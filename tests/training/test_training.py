@@ -43,8 +43,8 @@ def tiny(data: Path, *extra: str) -> list[str]:
     ["loss=rate", "encoding.kind=bernoulli_rate", "surrogate={kind: fast_sigmoid}"],
     ["loss=membrane", "network.layers.hidden.recurrent=true", "surrogate={kind: triangle}",
      "network.neuron.params.reset=zero"],
-    ["loss=membrane", "optimizer={kind: sgd, lr: 0.005, momentum: 0.9}"],
-], ids=["membrane_per_step", "rate-bernoulli", "membrane-recurrent-zero", "sgd"])
+    ["loss=membrane", "optimizer={kind: sgd, lr: 0.005, momentum: 0.9}", "recompute_steps=3"],
+], ids=["membrane_per_step", "rate-bernoulli", "membrane-recurrent-zero", "sgd-recompute"])
 def test_a_tiny_snn_learns_well_above_chance(patterns, extra):
     cfg = load_config("snn_fashion", tiny(patterns, "epochs=2", *extra))
     trainer = Trainer(cfg, load_samples(cfg))
