@@ -351,13 +351,29 @@ def main() -> None:
 
     failures, per_base = [], Counter()
     t0 = time.perf_counter()
+
+    def report(counts: Counter) -> dict:
+        """The counts so far, written to --out (so a run stopped early still reports)."""
+        row = {"command": " ".join(["python benchmarks/fuzz_configs.py"] + sys.argv[1:]),
+               "cases": sum(counts.values()), **{k: counts.get(k, 0) for k in OUTCOMES},
+               "seconds": time.perf_counter() - t0, "per_base": dict(per_base),
+               "failures": failures[:200]}
+        write_result(row, args.out)
+        return row
+
     with tempfile.TemporaryDirectory() as data:
         write_dataset(Path(data), n_train=60, n_test=10)
         bases = tiny_bases(Path(data))
         runner = CaseRunner(data=data, timeout=args.timeout)
 
+        seen = Counter()
+
         def record(name, text, outcome):
             per_base[name] += 1
+            seen[outcome.kind] += 1
+            if sum(seen.values()) % 250 == 0:
+                row = report(seen)
+                print(json.dumps({k: row[k] for k in ("cases", "seconds", *OUTCOMES)}), flush=True)
             if outcome.kind not in ("ran", "clean_error"):
                 failure = {"base": name, "kind": outcome.kind, "detail": outcome.detail,
                            "yaml": text.decode(errors="replace")[:4000]}
@@ -369,13 +385,8 @@ def main() -> None:
             counts = fuzz(args.cases, args.seed, runner, bases, record)
         finally:
             runner.close()
-    total = sum(counts.values())
-    row = {"command": " ".join(["python benchmarks/fuzz_configs.py"] + sys.argv[1:]),
-           "cases": total, **{k: counts.get(k, 0) for k in OUTCOMES},
-           "seconds": time.perf_counter() - t0, "per_base": dict(per_base),
-           "failures": failures[:200]}
+    row = report(counts)
     print(json.dumps({k: v for k, v in row.items() if k not in ("failures", "per_base")}))
-    write_result(row, args.out)
 
 
 if __name__ == "__main__":
