@@ -17,10 +17,11 @@ a fresh subprocess per measurement, for
 What is measured: the growth of the process's peak resident memory during
 the step, ``VmHWM`` of ``/proc/self/status`` after the peak was reset by
 writing ``5`` to ``/proc/self/clear_refs``, less ``VmRSS`` just before the
-step (torch has no allocator statistics on the CPU).  A warm-up step at 2
-time steps first loads the libraries, builds Adam's state and (with
-``compile: true``) compiles the kernels, and the step's input is drawn
-before the reset, so what is left is the step's own tensors.  Each is
+step (torch has no allocator statistics on the CPU).  A warm-up step first
+loads the libraries and builds Adam's state (at 2 time steps; with
+``--compile`` at the measured steps, which compiles the unrolled runs), and
+the step's input is drawn before the reset, so what is left is the step's
+own tensors.  Each is
 measured twice, under two settings of glibc's malloc:
 
 - ``live``: ``MALLOC_MMAP_THRESHOLD_=65536``, every block over 64 KiB its own
@@ -106,8 +107,10 @@ def measure(tool: str, steps: int, encoding: str, recompute_steps: int, compiled
         optimizer.step()
 
     inputs = trainer._inputs(images, "train", 0, 0)
-    # Warm-up: libraries, Adam's state, compiled kernels (their shapes do not grow with steps).
-    train_step(inputs[:2] if inputs.dim() == 5 else inputs, 2)
+    # Warm-up: libraries and Adam's state; compiled runs unroll their steps, so they
+    # are compiled at the measured number of steps.
+    warm = steps if compiled else 2
+    train_step(inputs[:warm] if inputs.dim() == 5 else inputs, warm)
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")
     before = _status_kib("VmRSS")
