@@ -27,8 +27,9 @@ def lock_path(output: str | os.PathLike) -> Path:
 
 
 @contextmanager
-def writer_lock(output: str | os.PathLike) -> Iterator[None]:
-    """Hold ``output`` for this process; :class:`OutputError` if another holds it."""
+def writer_lock(output: str | os.PathLike, what: str | None = None) -> Iterator[None]:
+    """Hold ``output`` for this process; :class:`OutputError` if another holds it
+    (``what`` names the output there; default: its path)."""
     path = lock_path(output)
     created = _missing_folders(path.parent)
     while True:
@@ -42,7 +43,7 @@ def writer_lock(output: str | os.PathLike) -> Iterator[None]:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise OutputError(f"{output} is being written by another run (pid {holder}); "
+            raise OutputError(f"{what or output} is being written by another run (pid {holder}); "
                               "wait for it to end, or choose another --output") from None
         # A holder that just released it removed the file: lock the one now there.
         try:

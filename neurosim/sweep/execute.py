@@ -15,15 +15,14 @@ task; a run that kills its worker every time is then recorded as failed.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-from neurosim.errors import ConfigError, DataError, OutputError
+from neurosim.errors import ConfigError, DataError
 from neurosim.io import open_result
+from neurosim.io.lock import writer_lock
 from neurosim.sweep.plan import PlannedRun, SweepPlan
 from neurosim.sweep.summary import summary_numbers
 from neurosim.sweep.worker import THREADS_PER_RUN, Outcome, run_one
@@ -72,7 +71,8 @@ def execute(plan: SweepPlan, connect: Callable[[], AbstractContextManager], prog
     pending = [run for run in plan.runs if run.index not in outcomes]
     if not pending:
         return [outcomes[run.index] for run in plan.runs]
-    with _sweep_lock(plan):
+    # One sweep at a time per folder: the lock is .sweep.lock in it.
+    with writer_lock(plan.folder / "sweep", what=f"the sweep folder {plan.folder}"):
         try:
             with connect() as client, _task_bar(len(plan.runs), len(outcomes), progress) as bar:
                 futures = {client.submit(run_one, run.config_text, str(run.path),
@@ -112,35 +112,6 @@ def _reused(run: PlannedRun) -> Outcome | None:
             return Outcome("reused", numbers=summary_numbers(rf))
     except (DataError, KeyError):  # damaged: run it again
         return None
-
-
-@contextmanager
-def _sweep_lock(plan: SweepPlan) -> Iterator[None]:
-    """One sweep at a time per folder (released when the process ends, however).
-
-    A folder this call creates and the sweep leaves empty (the cluster could not
-    be reached) is removed again.
-    """
-    lock = plan.folder / ".sweep.lock"
-    created = not plan.folder.exists()
-    try:
-        plan.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as err:
-        raise OutputError(f"cannot write the sweep folder {plan.folder}: "
-                          f"{err.strerror or err}") from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutputError(f"another sweep is writing {plan.folder}; wait for it, or "
-                              "choose another --output") from None
-        yield
-    finally:
-        os.close(fd)
-        if created and list(plan.folder.iterdir()) == [lock]:
-            lock.unlink()
-            plan.folder.rmdir()
 
 
 def _remove_leftovers(plan: SweepPlan) -> None:

@@ -204,6 +204,6 @@ def test_a_folder_another_sweep_is_writing_is_refused(client, config, tmp_path):
     plan.folder.mkdir()
     with open(plan.folder / ".sweep.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        with pytest.raises(OutputError, match="another sweep is writing"):
+        with pytest.raises(OutputError, match="sweep folder .* is being written by another run"):
             execute(plan, lambda: nullcontext(client), progress=False)
     assert not plan.runs[0].path.exists()
