@@ -28,7 +28,8 @@ measured twice, under two settings of glibc's malloc:
   mapping, unmapped when freed: the RSS follows the live tensors;
 - ``heap``: glibc's default, which serves blocks below its (growing) mmap
   threshold from a heap it keeps: what a user's process sees, but with the
-  allocator's reuse mixed in.
+  allocator's reuse mixed in (with ``--compile`` every side's warm-up runs
+  the measured steps and leaves a heap the step reuses: read the live rows).
 
 Linux only.
 The input is the config's encoding on random images (memory does not depend
