@@ -270,14 +270,18 @@ def _create_empty(tmp: Path) -> None:
 
 @contextmanager
 def create_result(path: str | os.PathLike, task: str, config_text: str,
-                  seed: int | None = None) -> Iterator[h5py.File]:
+                  seed: int | None = None, provenance: bool = True) -> Iterator[h5py.File]:
     """A new result file of ``task`` at ``path``, its header written; atomic.
 
     Yields the open file for the task's own parts; on leaving, the file is
     closed and renamed into place (on an error, nothing is left behind and a
     previous file at ``path`` stays).  ``seed`` defaults to the config's.
-    Groups and attributes keep creation order.
+    Groups and attributes keep creation order.  With ``provenance`` the file
+    records the package versions and the machine (``meta.version_<package>``,
+    ``meta.machine_<key>``) where its writer did not.
     """
+    from neurosim.driver.metadata import machine, versions
+
     entry = TASKS[task]
     with atomic_path(path) as tmp, h5py.File(tmp, "w", track_order=True) as f:
         seed = _config_seed(config_text) if seed is None else operator.index(seed)
@@ -289,6 +293,12 @@ def create_result(path: str | os.PathLike, task: str, config_text: str,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         })
         yield f
+        if not provenance:
+            return
+        written = read_section(f, "meta")
+        provenance = {**{f"version_{k}": v for k, v in versions().items()},
+                      **{f"machine_{k}": v for k, v in machine().items()}}
+        write_section(f, "meta", {k: v for k, v in provenance.items() if k not in written})
 
 
 def write_section(f: h5py.File, name: str, values: Mapping[str, object]) -> None:

@@ -72,7 +72,10 @@ def save_network(result: Result, path: str | os.PathLike) -> Path:
     """
     _check_finite(result)
     final = Path(path)
-    with create_result(final, TASK, result.config_text, seed=result.seed) as f:
+    # A run's metadata holds its versions and machine (run_metadata): written as they are,
+    # so that a result reads back exactly.
+    with create_result(final, TASK, result.config_text, seed=result.seed,
+                       provenance=False) as f:
         _write(f, result)
     return final
 
