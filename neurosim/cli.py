@@ -251,12 +251,14 @@ def _checkpoint_options(args, task_name: str, run, out: Path):
     from neurosim.io.checkpoint import checkpoint_path
 
     options = CheckpointOptions.parse(args.checkpoint_every, args.checkpoint_wall, args.resume)
-    if options.wanted and "checkpoint" not in inspect.signature(run).parameters:
+    checkpoints = "checkpoint" in inspect.signature(run).parameters
+    if options.wanted and not checkpoints:
         raise ConfigError(f"--checkpoint-every, --checkpoint-wall and --resume: a {task_name} "
                           "run does not checkpoint (a training run checkpoints every epoch: "
                           "neurosim train --resume)")
     ckpt = checkpoint_path(out)
-    if not args.resume and not args.force and ckpt.exists():
+    # A training run's own checkpoint outlives its result (more epochs later).
+    if checkpoints and not args.resume and not args.force and ckpt.exists():
         raise OutputError(f"{ckpt} exists, the checkpoint of a run that did not finish; add "
                           "--resume to continue it, or --force to start again")
     return options

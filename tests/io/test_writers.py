@@ -85,3 +85,18 @@ def test_neurosim_train_does_not_overwrite_a_result_unasked(tmp_path, capsys):
     assert "already exists; choose another --output, or add --force" in capsys.readouterr().err
     assert out.read_bytes() == b"an earlier result"
     assert sorted(os.listdir(tmp_path)) == ["trained.h5"]  # no lock or temporary left
+
+
+def test_a_killed_runs_checkpoint_stops_a_fresh_run_but_a_training_checkpoint_does_not(
+        tmp_path, capsys):
+    from neurosim.cli import main
+
+    (tmp_path / "net.ckpt").write_bytes(b"a killed run's")
+    assert main(["run", "cuba", "-o", str(tmp_path / "net.h5"), "--quiet"]) == 2
+    assert "the checkpoint of a run that did not finish; add --resume" in capsys.readouterr().err
+    # A training run keeps its last epoch's checkpoint beside its result on purpose.
+    (tmp_path / "snn.ckpt").write_bytes(b"epoch 1")
+    (tmp_path / "snn.h5").write_bytes(b"its result")
+    assert main(["run", "snn_fashion", "-o", str(tmp_path / "snn.h5"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "checkpoint" not in err
