@@ -99,4 +99,4 @@ def test_a_killed_runs_checkpoint_stops_a_fresh_run_but_a_training_checkpoint_do
     (tmp_path / "snn.h5").write_bytes(b"its result")
     assert main(["run", "snn_fashion", "-o", str(tmp_path / "snn.h5"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "already exists" in err and "checkpoint" not in err
+    assert "already exists" in err and "did not finish" not in err
