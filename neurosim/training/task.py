@@ -17,14 +17,37 @@ from neurosim.config import dump_config
 from neurosim.config.train import TrainConfig
 from neurosim.io import check_writable
 from neurosim.io.checkpoint import checkpoint_path
+from neurosim.network.memory import check_fits
 from neurosim.training.loop import Trainer, load_samples, read_checkpoint, save_checkpoint
 from neurosim.training.result import TrainResult, save_train
+
+
+def training_bytes(cfg: TrainConfig) -> int:
+    """Peak bytes of one training step of ``cfg``, from its sizes alone.
+
+    The backward pass holds about 24 bytes per neuron, step and sample (the
+    membrane, current and spikes of every step; ``bench_train_memory.py``
+    measured 20-22); with ``recompute_steps`` k, spikes as bytes, the layer
+    state every k steps and k steps at a time.  Input drawn per step (rate
+    codes) adds 8 bytes per pixel, step and sample; Adam 16 per weight.
+    """
+    sizes = cfg.sizes()
+    neurons, rows = sum(sizes[1:]), cfg.steps * cfg.batch_size
+    k = cfg.recompute_steps
+    held = (rows * neurons * 24 if k is None else
+            rows * neurons + cfg.batch_size * neurons * (16 * (-(-cfg.steps // k)) + 24 * k))
+    per_step_input = cfg.encoding.kind != "constant_current"
+    weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    return held + per_step_input * rows * sizes[0] * 8 + 16 * weights
 
 
 def train(cfg: TrainConfig, *, result_path: Path, threads: int | None = None,
           quiet: bool = True, resume: bool = False) -> TrainResult:
     """Train ``cfg`` (from its checkpoint if ``resume``), checkpointing every
     epoch, and evaluate on the test samples."""
+    check_fits(training_bytes(cfg), f"training '{cfg.name}' ({cfg.steps} steps x batch "
+               f"{cfg.batch_size}, {'-'.join(map(str, cfg.sizes()))})",
+               remedy="use fewer steps or a smaller batch, or set recompute_steps")
     ckpt = checkpoint_path(result_path)
     state = read_checkpoint(ckpt) if resume else None  # a missing one fails before any work
     previous = torch.get_num_threads()
