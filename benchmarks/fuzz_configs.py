@@ -30,6 +30,7 @@ import json
 import math
 import multiprocessing
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -261,8 +262,14 @@ def run_case(text: bytes, folder: Path) -> Outcome:
     return Outcome("ran", "", seconds)
 
 
+#: Address space a worker may map: a case the guard misses fails as a MemoryError
+#: traceback instead of taking the machine's memory.
+ADDRESS_SPACE = 10 * 2**30
+
+
 def _serve(conn, limit: str, data: str) -> None:
     os.environ["NEUROSIM_MEMORY_LIMIT"] = limit
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
     # A case that deletes its data section reads the small set, not the real
     # one: a full Fashion-MNIST run is long, not hung.
     import neurosim.data.fashion_mnist
