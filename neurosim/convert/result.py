@@ -28,8 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurosim.errors import DataError
-from neurosim.io.hdf5 import ResultFile, create_result, open_result, scalar_attrs
+from neurosim.io.hdf5 import ResultFile, create_result, open_result, read_parts, scalar_attrs
 from neurosim.training.result import write_network
 
 TASK = "convert"
@@ -104,7 +103,4 @@ def read_convert(rf: ResultFile) -> ConvertResult:
 def load_convert(path: str | os.PathLike) -> ConvertResult:
     """A saved conversion result (:func:`read_convert`); another task's file is refused."""
     with open_result(path, TASK) as rf:
-        try:
-            return read_convert(rf)
-        except KeyError as err:
-            raise DataError(f"{rf.path} is a damaged conversion result: missing {err}") from None
+        return read_parts(rf, read_convert, what="conversion")

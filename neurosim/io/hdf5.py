@@ -35,7 +35,7 @@ import operator
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -354,10 +354,16 @@ def load(path: str | os.PathLike) -> object:
         written by a newer format version, or lacks a required part.
     """
     with open_result(path) as rf:
-        try:
-            return resolve(rf.task.read)(rf)
-        except KeyError as exc:
-            raise DataError(f"{rf.path} is a damaged neurosim result: missing {exc}") from exc
+        return read_parts(rf, resolve(rf.task.read))
+
+
+def read_parts(rf: ResultFile, read: Callable[..., Any], *args, what: str = "neurosim") -> Any:
+    """``read(rf, *args)``, a part it misses (a ``KeyError``) one :class:`DataError`
+    saying that the file is a damaged ``what`` result."""
+    try:
+        return read(rf, *args)
+    except KeyError as exc:
+        raise DataError(f"{rf.path} is a damaged {what} result: missing {exc}") from None
 
 
 def result_task(path: str | os.PathLike) -> tuple[str, Task]:

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from neurosim.errors import DataError
-from neurosim.io.hdf5 import (ResultFile, create_result, open_result, read_energy,
+from neurosim.io.hdf5 import (ResultFile, create_result, open_result, read_energy, read_parts,
                               scalar_attrs, write_energy, write_section)
 from neurosim.reservoir.energy import LSMActivity
 from neurosim.reservoir.pipeline import SPLITS, LSMResult, RecordedSpikes, SplitFeatures
@@ -117,10 +117,7 @@ def read_lsm(rf: ResultFile, features: bool = True) -> LSMResult:
 def load_lsm(path: str | os.PathLike, *, features: bool = True) -> LSMResult:
     """A saved LSM run (:func:`read_lsm`); another task's file is refused."""
     with open_result(path, TASK) as rf:
-        try:
-            return read_lsm(rf, features)
-        except KeyError as err:
-            raise DataError(f"{rf.path} is a damaged LSM result: missing {err}") from None
+        return read_parts(rf, read_lsm, features, what="LSM")
 
 
 def plot_file(path: str | os.PathLike, out: str | os.PathLike) -> Path:
@@ -145,10 +142,7 @@ def load_activity(path: str | os.PathLike) -> LSMActivity:
 def load_features(path: str | os.PathLike) -> dict[str, SplitFeatures]:
     """The spike counts, labels and indices of every split of a saved run."""
     with open_result(path, TASK) as rf:
-        try:
-            return _features(rf.file)
-        except KeyError as err:
-            raise DataError(f"{rf.path} is a damaged LSM result: missing {err}") from None
+        return read_parts(rf, lambda rf: _features(rf.file), what="LSM")
 
 
 def load_summary(path: str | os.PathLike) -> dict[str, float]:

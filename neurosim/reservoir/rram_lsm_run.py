@@ -35,9 +35,9 @@ import numpy as np
 from neurosim.config import dump_config, load_config_text
 from neurosim.config.rram_lsm import RRAMLSMConfig
 from neurosim.data import load_fashion_mnist, split_pools
-from neurosim.errors import DataError
 from neurosim.io import check_writable, result_path
-from neurosim.io.hdf5 import ResultFile, create_result, open_result, scalar_attrs, write_section
+from neurosim.io.hdf5 import (ResultFile, create_result, open_result, read_parts, scalar_attrs,
+                              write_section)
 from neurosim.reservoir.readout import (ReadoutResult, best_on_validation, softmax_per_rate,
                                         train_ridge)
 from neurosim.reservoir.rram_lsm import (
@@ -199,10 +199,7 @@ def read_rram_lsm(rf: ResultFile) -> RRAMLSMResult:
 def load_rram_lsm(path: str | os.PathLike) -> RRAMLSMResult:
     """A saved RRAM LSM run (:func:`read_rram_lsm`); another task's file is refused."""
     with open_result(path, TASK) as rf:
-        try:
-            return read_rram_lsm(rf)
-        except KeyError as err:
-            raise DataError(f"{rf.path} is a damaged RRAM LSM result: missing {err}") from None
+        return read_parts(rf, read_rram_lsm, what="RRAM LSM")
 
 
 def summary(cfg: RRAMLSMConfig, result: RRAMLSMResult, path: Path) -> str:

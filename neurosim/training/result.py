@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from neurosim.errors import DataError
-from neurosim.io.hdf5 import ResultFile, create_result, open_result, scalar_attrs, write_section
+from neurosim.io.hdf5 import (ResultFile, create_result, open_result, read_parts, scalar_attrs,
+                              write_section)
 
 TASK = "train"
 
@@ -77,7 +77,4 @@ def read_train(rf: ResultFile) -> TrainResult:
 def load_train(path: str | os.PathLike) -> TrainResult:
     """A saved training result (:func:`read_train`); another task's file is refused."""
     with open_result(path, TASK) as rf:
-        try:
-            return read_train(rf)
-        except KeyError as err:
-            raise DataError(f"{rf.path} is a damaged training result: missing {err}") from None
+        return read_parts(rf, read_train, what="training")
