@@ -22,7 +22,9 @@ LAYERS = [
     ["neurosim.network", "neurosim.data"],
     ["neurosim.engine", "neurosim.crossbar"],
     ["neurosim.backends"],
-    ["neurosim.driver"],
+    # The file primitives (atomic result writes, checkpoint files, output locks) sit
+    # with the driver that checkpoints through them; the task writers stay above.
+    ["neurosim.driver", "neurosim.io.hdf5", "neurosim.io.checkpoint", "neurosim.io.lock"],
     ["neurosim.io", "neurosim.energy", "neurosim.plotting", "neurosim.plotting_worker",
      "neurosim.reservoir", "neurosim.api"],
     ["neurosim.cli", "neurosim"],
