@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurosim.network.build import network_footprint
+from neurosim.network.build import NetworkFootprint, network_footprint
 from neurosim.network.memory import check_fits
 from neurosim.reservoir.liquid import LiquidSpec, liquid_network
 
 
-def lsm_bytes(cfg, spec: LiquidSpec) -> tuple[int, str]:
-    """Peak bytes of the LSM run ``cfg`` with liquid ``spec``, and what it is."""
-    liquid = network_footprint(liquid_network(spec, cfg.seed), np.dtype(np.float32))
+def lsm_bytes(cfg, spec: LiquidSpec, liquid: NetworkFootprint) -> tuple[int, str]:
+    """Peak bytes of the LSM run ``cfg`` with liquid ``spec`` (its network's
+    footprint ``liquid``), and what it is."""
     samples = cfg.data.train + cfg.data.validation + cfg.data.test
     n = spec.n_liquid
     steps = cfg.steps(cfg.protocol.sample_duration)
@@ -39,6 +39,7 @@ def lsm_bytes(cfg, spec: LiquidSpec) -> tuple[int, str]:
 
 def check_lsm_fits(cfg, spec: LiquidSpec, limit: int | None = None) -> None:
     """One :class:`~neurosim.errors.ResourceError` before an LSM run that cannot fit."""
-    network_footprint(liquid_network(spec, cfg.seed), np.dtype(np.float32)).check(limit)
-    need, what = lsm_bytes(cfg, spec)
+    liquid = network_footprint(liquid_network(spec, cfg.seed), np.dtype(np.float32))
+    liquid.check(limit)
+    need, what = lsm_bytes(cfg, spec, liquid)
     check_fits(need, what, limit, remedy="use a smaller liquid or fewer samples")
