@@ -1,4 +1,4 @@
-"""Command line: ``neurosim run | validate | train | convert | sweep | rerun | plot | energy | nir | metrics``.
+"""Command line: ``neurosim run | validate | train | convert | deploy | sweep | rerun | plot | energy | nir | metrics``.
 
 Every user error ends as one line ``error: ...`` on stderr and exit code 2;
 nothing is written unless the run completes, and no existing result is
@@ -84,6 +84,22 @@ def _parser() -> argparse.ArgumentParser:
                          help="overwrite an existing result file")
     convert.add_argument("--threads", type=_positive_int, help="threads (overrides the config)")
     convert.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+
+    deploy = sub.add_parser("deploy", help="run a trained network's test samples on a "
+                                           "backend and compare with the training's forward pass")
+    deploy.add_argument("result", help="a training result (written by neurosim train)")
+    deploy.add_argument("--backend", default="cpu", help="cpu, torch or crossbar (default cpu)")
+    deploy.add_argument("--samples", type=_positive_int,
+                        help="the first N test samples (default: the whole test split)")
+    deploy.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY.PATH=VALUE",
+                        help="a deploy setting, e.g. --set crossbar.ideal=true (repeatable)")
+    deploy.add_argument("--output", "-o", help="result file (default: "
+                                               "results/<stem>_<backend>.h5)")
+    deploy.add_argument("--force", "-f", action="store_true",
+                        help="overwrite an existing result file")
+    deploy.add_argument("--threads", type=_positive_int, help="threads (default 1)")
+    deploy.add_argument("--quiet", "-q", action="store_true", help="no summary")
 
     from neurosim import rerun
     from neurosim.sweep import command as sweep_command
@@ -343,6 +359,29 @@ def _convert(args) -> int:
     return _run(_parser().parse_args(argv))
 
 
+def _deploy(args) -> int:
+    """``neurosim run`` of the ``task: deploy`` config the arguments describe."""
+    import yaml
+
+    from neurosim.config import load_config_text
+
+    stem = Path(args.result).stem
+    raw = {"task": "deploy", "name": f"{stem}_{args.backend}", "source": args.result,
+           "backend": args.backend}
+    if args.samples:
+        raw["samples"] = args.samples
+    cfg = load_config_text(yaml.safe_dump(raw), name=raw["name"], overrides=args.overrides)
+    out = Path(args.output) if args.output else Path(cfg.output.dir) / f"{cfg.name}.h5"
+    _not_the_source(out, args.result)
+    _check_outputs(out, None, args.force)
+    from neurosim.deploy.task import run_task
+
+    summary = run_task(cfg, output=str(out), threads=args.threads, quiet=args.quiet, plot=False)
+    if not args.quiet:
+        print(summary)
+    return 0
+
+
 def _sweep(args) -> int:
     from neurosim.sweep.command import main as sweep
 
@@ -419,8 +458,8 @@ def _collect_garbage_again() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"run": _run, "validate": _validate, "train": _train, "convert": _convert,
-                "sweep": _sweep, "rerun": _rerun, "plot": _plot, "energy": _energy,
-                "metrics": _metrics, "nir": _nir}
+                "deploy": _deploy, "sweep": _sweep, "rerun": _rerun, "plot": _plot,
+                "energy": _energy, "metrics": _metrics, "nir": _nir}
     if args.command != "run":  # _run does it when its work begins
         _collect_garbage_again()
     try:

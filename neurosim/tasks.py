@@ -122,6 +122,16 @@ TASKS: dict[str, Task] = {
         read="neurosim.convert.result:read_convert",
         describe="neurosim.convert.task:describe",
         energy="neurosim.convert.energy:file_energy"),
+    "deploy": Task(
+        schema="neurosim.config.deploy:DeployConfig",
+        run="neurosim.deploy.task:run_task",
+        result="neurosim.deploy.result:DeployResult",
+        result_format="neurosim-deploy-result",
+        result_version=1,
+        save="neurosim.deploy.result:save_deploy",
+        read="neurosim.deploy.result:read_deploy",
+        describe="neurosim.deploy.task:describe",
+        energy="neurosim.deploy.task:file_energy"),
 }
 
 

@@ -97,6 +97,14 @@ def correct(scores: torch.Tensor, labels: torch.Tensor) -> int:
     return int((scores.argmax(1) == labels).sum())
 
 
+def encode(cfg: TrainConfig, images: torch.Tensor, split: str, epoch: int,
+           batch: int) -> torch.Tensor:
+    """The first layer's input for batch ``batch`` of ``split`` in ``epoch``: the
+    encoder's output, its spikes (if any) from the stream of that batch alone."""
+    key = seeds.stream_int(cfg.seed, seeds.TRAIN_INPUT_SPIKES, SPLITS.index(split), epoch, batch)
+    return ENCODERS[cfg.encoding.kind](images, cfg.steps, torch.Generator().manual_seed(key))
+
+
 class Trainer:
     """The network, its optimiser and the epochs done so far."""
 
@@ -110,10 +118,7 @@ class Trainer:
         self.history: list[dict[str, float]] = []
 
     def _inputs(self, images: torch.Tensor, split: str, epoch: int, batch: int) -> torch.Tensor:
-        key = seeds.stream_int(self.cfg.seed, seeds.TRAIN_INPUT_SPIKES, SPLITS.index(split),
-                               epoch, batch)
-        encoder = ENCODERS[self.cfg.encoding.kind]
-        return encoder(images, self.cfg.steps, torch.Generator().manual_seed(key))
+        return encode(self.cfg, images, split, epoch, batch)
 
     def train_epoch(self, quiet: bool = True) -> dict[str, float]:
         """One pass over the training samples in this epoch's order; appends to
