@@ -112,3 +112,17 @@ def test_bad_input_is_one_clear_error(trained, patterns, tmp_path, capsys):
     with pytest.raises(DataError, match="not HDF5"):
         deploy(_cfg(not_hdf5, "cpu"))
     assert np.isfinite(load_deploy(out).agreement["accuracy_count"])
+
+
+def test_bench_deploy_writes_its_json(trained, tmp_path):
+    import json
+    import subprocess
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_deploy.py"
+    out = tmp_path / "bench.json"
+    subprocess.run([sys.executable, str(script), str(trained), "--samples", "10",
+                    "--backends", "cpu", "torch", "--out", str(out)], check=True,
+                   capture_output=True, text=True)
+    rows = json.loads(out.read_text())["backends"]
+    assert set(rows) == {"cpu", "torch"} and rows["cpu"]["samples"] == 10
+    assert rows["cpu"]["energy"]["loihi"]["j_per_inference"] > 0
