@@ -126,3 +126,8 @@ def test_bench_deploy_writes_its_json(trained, tmp_path):
     rows = json.loads(out.read_text())["backends"]
     assert set(rows) == {"cpu", "torch"} and rows["cpu"]["samples"] == 10
     assert rows["cpu"]["energy"]["loihi"]["j_per_inference"] > 0
+
+
+def test_an_ideal_crossbar_gives_the_training_spike_counts(trained):
+    a = deploy(_cfg(trained, "crossbar", "crossbar.ideal=true", "samples=30")).agreement
+    assert a["identical_counts"] >= 0.95
