@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from neurosim.errors import DataError, NeurosimError, OutputError
+from neurosim.errors import ConfigError, DataError, NeurosimError, OutputError
 
 EXIT_USER_ERROR = 2
 
@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true",
                      help="continue a killed run from its checkpoint (same config: the result "
                           "is the one an uninterrupted run writes)")
+    run.add_argument("--distributed", action="store_true",
+                     help="split one network over the ranks of an MPI job (mpirun -n R neurosim "
+                          "run ... --distributed): the same result file as one process")
 
     val = sub.add_parser("validate", help="check a config without running it")
     _add_config_args(val)
@@ -172,7 +175,6 @@ def _add_nir_args(sub) -> None:
 def _nir(args) -> int:
     import importlib.util
 
-    from neurosim.errors import ConfigError
 
     if importlib.util.find_spec("nir") is None:
         raise ConfigError("neurosim nir needs the nir package: pip install 'neurosim[nir]'")
@@ -212,8 +214,15 @@ def _run(args) -> int:
     t0 = time.perf_counter()
     # Started before numba and pydantic are imported, so that matplotlib's
     # import overlaps the whole run (see there); stopped if no PNG is wanted.
-    with contextlib.nullcontext() if args.no_plot else PlotWorker() as plotter:
+    no_plot = args.no_plot or (args.distributed and _other_rank())  # rank 0 draws
+    with contextlib.nullcontext() if no_plot else PlotWorker() as plotter:
         return _run_config(args, plotter, t0)
+
+
+def _other_rank() -> bool:
+    from neurosim.distributed.run import quiet_rank
+
+    return quiet_rank()
 
 
 def _run_config(args, plotter, t0: float) -> int:
@@ -226,7 +235,15 @@ def _run_config(args, plotter, t0: float) -> int:
     cfg = load_config(args.config, overrides=args.overrides)
     name, task = task_of_config(cfg)
     out = result_path(cfg, args.output)
-    with writer_lock(out):
+    if args.distributed:
+        from neurosim.distributed.run import rank_zero, world
+
+        if name != "network":
+            raise ConfigError(f"--distributed: only network runs are distributed, not {name} runs")
+        lock = rank_zero(world(), lambda: writer_lock(out))  # one lock, held by rank 0
+    else:
+        lock = writer_lock(out)
+    with lock:
         return _run_task(args, cfg, name, task, out, plotter, t0)
 
 
@@ -250,6 +267,8 @@ def _run_task(args, cfg, name: str, task, out: Path, plotter, t0: float) -> int:
         extra = {}
     if checkpoint.wanted:
         extra["checkpoint"] = checkpoint
+    if getattr(args, "distributed", False):
+        extra["distributed"] = True
     summary = resolve(task.run)(cfg, output=str(out), threads=args.threads,
                                 quiet=args.quiet, plot=not args.no_plot, **extra)
     if not args.quiet:
@@ -263,7 +282,6 @@ def _checkpoint_options(args, task_name: str, run, out: Path):
     import inspect
 
     from neurosim.driver.checkpoints import CheckpointOptions
-    from neurosim.errors import ConfigError
     from neurosim.io.checkpoint import checkpoint_path
 
     options = CheckpointOptions.parse(args.checkpoint_every, args.checkpoint_wall, args.resume)
@@ -321,7 +339,6 @@ def _validate(args) -> int:
 def _config_of_task(args, task: str):
     """The config ``neurosim <task>`` was given; one of another task is one error."""
     from neurosim.config import load_config
-    from neurosim.errors import ConfigError
     from neurosim.tasks import task_of_config
 
     cfg = load_config(args.config, overrides=args.overrides)
@@ -465,7 +482,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except NeurosimError as err:
-        print(f"error: {err}", file=sys.stderr)
+        if not (getattr(args, "distributed", False) and _other_rank()):  # rank 0 reports
+            print(f"error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

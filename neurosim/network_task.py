@@ -16,19 +16,22 @@ from neurosim.tasks import RunContext
 
 
 def run_task(cfg, *, output: str | None, threads: int | None, quiet: bool, plot: bool,
-             context: RunContext | None = None, checkpoint=None) -> str:
+             context: RunContext | None = None, checkpoint=None, distributed: bool = False) -> str:
     """Run ``cfg``, save its result (and PNG), return the summary text ("" if ``quiet``).
 
     From the command line, ``context`` holds its plot worker (None: no PNG) and its
     start; without one, the PNG (if ``plot`` and ``output.plots``) is drawn here.
     ``checkpoint`` (:class:`~neurosim.driver.checkpoints.CheckpointOptions`) has
     the run write checkpoints beside its result, or continue from one.
+    ``distributed`` (or a ``distributed`` section) splits the run over the
+    ranks of an MPI job (:mod:`neurosim.distributed.run`).
     """
     from neurosim.backends import check_backend
     from neurosim.config import dump_config
     from neurosim.driver.checkpoints import RunCheckpoints
     from neurosim.driver.simulation import Simulation
     from neurosim.driver.startup import load_numba_registries_without_blas_probe
+    from neurosim.errors import ConfigError
     from neurosim.io import check_writable, result_path, save
     from neurosim.io.checkpoint import discard_checkpoint
     from neurosim.network import build_network
@@ -44,6 +47,15 @@ def run_task(cfg, *, output: str | None, threads: int | None, quiet: bool, plot:
         from neurosim.energy import resolve_profiles
 
         profiles = resolve_profiles(cfg.energy.hardware)
+    if distributed or cfg.distributed is not None:
+        from neurosim.distributed.run import run_distributed
+
+        if checkpoint is not None and checkpoint.wanted:
+            raise ConfigError("--checkpoint-every, --checkpoint-wall and --resume: distributed "
+                              "runs do not checkpoint yet")
+        load_numba_registries_without_blas_probe()
+        return run_distributed(cfg, out, threads=threads, quiet=quiet, context=context,
+                               profiles=profiles)
     # A checkpoint to resume is read and checked before any work starts.
     checkpoints = (RunCheckpoints(checkpoint, out, "network", dump_config(cfg))
                    if checkpoint is not None and checkpoint.wanted else None)

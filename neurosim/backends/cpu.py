@@ -29,7 +29,11 @@ class CpuBackend(Backend):
         super().__init__(network, threads, device)
         net = network
         n = net.n_neurons
+        # Neuron state is this process's (all neurons, or a rank's share); spikes are global.
+        n_local = net.n_local
         groups = net.groups
+        bounds = (groups.bounds if net.partition is None
+                  else net.partition.local_bounds(groups.bounds))
         # One clear error for a model without numba kernels, before any work.
         self._kernels = {p.model.name: implementation(p.model.name, self.family, self.name)
                          for p in net.populations if not p.model.is_source}
@@ -41,9 +45,8 @@ class CpuBackend(Backend):
                               f"is more than the engine's {held.MAX_HELD_STEPS}")
         width = max([1] + [len(p.model.propagators) for p in net.populations])
         self.group_par = np.zeros((groups.size, width), dtype=net.dtype)
-        self.groups = (groups.bounds, groups.code, self.group_par, self.group_ref,
-                       groups.population)
-        self._group_of = groups.of_neurons()
+        self.groups = (bounds, groups.code, self.group_par, self.group_ref, groups.population)
+        self._group_of = np.repeat(np.arange(groups.size), np.diff(bounds))
         self.models = kernels.model_mask(groups.code)
         # Where each group's model keeps V_reset (models that hold refractory
         # neurons in v), to read their v back.
@@ -59,14 +62,14 @@ class CpuBackend(Backend):
         self.v = held.encode(self.v, steps)
         self.hist = np.zeros((net.max_delay + 1, n), dtype=np.int32)
         self.hist_len = np.zeros(net.max_delay + 1, dtype=np.int64)
-        self._spike_count = np.zeros(n, dtype=np.int64)
+        self._spike_count = np.zeros(n_local, dtype=np.int64)
         self._events = np.zeros(1, dtype=np.int64)
         self._rec_capacity = 0
         self._rec_step = np.empty(0, dtype=np.int64)
         self._rec_idx = np.empty(0, dtype=np.int32)
-        self.parts = min(threads, max(1, n // _MIN_NEURONS_PER_THREAD))
-        self.part_bounds = np.linspace(0, n, self.parts + 1).astype(np.int64)
-        self.cuts = (kernels.row_cuts(net.indptr, net.targets, self.part_bounds, n)
+        self.parts = min(threads, max(1, n_local // _MIN_NEURONS_PER_THREAD))
+        self.part_bounds = np.linspace(0, n_local, self.parts + 1).astype(np.int64)
+        self.cuts = (kernels.row_cuts(net.indptr, net.targets, self.part_bounds, n_local)
                      if self.parts > 1 else None)
         # Plastic weights are the backend's own; fixed ones are the network's.
         self._weights = net.weights if net.plasticity is None else net.weights.copy()
@@ -169,8 +172,10 @@ class CpuBackend(Backend):
 
     def state(self) -> dict[str, np.ndarray]:
         v, refractory = self._decode(self.v, np.arange(self.v.size))
-        for pop in self.network.populations:
-            part = slice(pop.start, pop.stop)
+        net = self.network
+        for pop in net.populations:
+            part = (slice(pop.start, pop.stop) if net.partition is None
+                    else net.partition.local_slice(pop.start, pop.stop))
             counted = pop.model.held_steps(self.syn[:, part])
             if counted is not None:
                 refractory[part] = counted

@@ -141,6 +141,14 @@ class Energy(StrictModel):
     resolved by :mod:`neurosim.energy` before the run starts."""
 
 
+class Distributed(StrictModel):
+    """One network over the ranks of an MPI job (``mpirun -n R neurosim run ...``)."""
+
+    exchange_every: Union[PositiveTime, None] = None
+    """Time between spike exchanges, at most the minimum delay (the default;
+    plastic networks exchange every step)."""
+
+
 # ---------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------
@@ -186,6 +194,8 @@ class RunConfig(StrictModel):
     grids: dict[str, Grid] = {}
     """3-D grids that place populations in space (for ``connect: {rule: distance}``)."""
     astrocytes: dict[str, Astrocyte] = {}
+    distributed: Union[Distributed, None] = None
+    """Run split over MPI ranks (also ``neurosim run --distributed``)."""
     """Astrocytes that set the depression of plastic projections (:mod:`neurosim.models.astrocyte`)."""
 
     @property

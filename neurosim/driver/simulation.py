@@ -58,7 +58,7 @@ class Simulation:
         if self.threads < 1:
             raise ConfigError(f"threads: must be at least 1 (got {self.threads})")
         self.backend_name = backend or cfg.backend
-        self.backend = get_backend(self.backend_name).from_config(network, cfg, self.threads)
+        self.backend = self._make_backend()
         self.step = 0
         self._sim_s = 0.0
         dt = network.dt
@@ -82,6 +82,9 @@ class Simulation:
         self._astrocytes: list[np.ndarray] = []
 
     # -- set-up -------------------------------------------------------------
+    def _make_backend(self):
+        return get_backend(self.backend_name).from_config(self.network, self.cfg, self.threads)
+
     def _setup_recording(self) -> None:
         net, rec = self.network, self.cfg.record
         if rec.spikes == "all":

@@ -36,6 +36,7 @@ from neurosim.network import connectivity as conn
 from neurosim.network.grid import grid_positions
 from neurosim.network.memory import check_fits, trace_bytes
 from neurosim.network.parameters import ParameterGroups, draw_parameters, parameter_groups
+from neurosim.network.partition import Partition
 from neurosim.network.plasticity import Plasticity, build_plasticity
 from neurosim.network.random import CONSTANT, LOGNORMAL, NORMAL, RANDOM_SIGN, UNIFORM
 from neurosim.units import to_steps
@@ -101,9 +102,18 @@ class Network:
     build_seconds: float = 0.0
     #: The plastic synapses and their rules, if any projection is plastic.
     plasticity: Plasticity | None = None
+    #: In a distributed run, the neurons this process holds (:mod:`~neurosim.network.partition`):
+    #: ``v``, ``syn`` and ``refractory`` are theirs, and ``targets`` index them
+    #: (``receptor * n_local + local``); populations, rows and spikes stay global.
+    partition: Partition | None = None
 
     @property
     def n_neurons(self) -> int:
+        return self.v.size if self.partition is None else self.partition.n_total
+
+    @property
+    def n_local(self) -> int:
+        """Neurons whose state this process holds (all of them outside a distributed run)."""
         return self.v.size
 
     @property
@@ -128,10 +138,11 @@ class Network:
         (steps).  A projection is selected by its source, target and receptor,
         so two projections sharing all three are returned together.
         """
-        n = self.n_neurons
         rows = np.repeat(np.arange(self.indptr.size - 1), np.diff(self.indptr))
         pre, slot = np.divmod(rows, self.n_slots)
-        receptor, post = np.divmod(self.targets.astype(np.int64), n)
+        receptor, post = np.divmod(self.targets.astype(np.int64), self.n_local)
+        if self.partition is not None:
+            post = self.partition.to_global(post)
         out = {"pre": pre, "post": post, "receptor": receptor, "weight": self.weights,
                "delay": slot + self.dmin}
         if projection is None:
@@ -245,8 +256,13 @@ def network_footprint(cfg, dtype: np.dtype) -> NetworkFootprint:
                             trace_bytes(cfg, 1 + rows, itemsize))
 
 
-def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None = None) -> Network:
-    """Build the network a config describes (deterministic for its seed)."""
+def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None = None,
+                  ranks: tuple[int, int] | None = None) -> Network:
+    """Build the network a config describes (deterministic for its seed).
+
+    ``ranks`` ``(rank, ranks)``: build one process's share of a distributed
+    run (:class:`Network.partition`), the synapses onto its neurons only.
+    """
     t0 = time.perf_counter()
     dtype = np.dtype(dtype or cfg.precision)
     dt = cfg.dt
@@ -265,6 +281,8 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
         pops.append(PopulationSlice(name, model, start, size, params))
         start += size
     n_neurons = start
+    partition = None if ranks is None else Partition(ranks[0], ranks[1], n_neurons)
+    rank, n_ranks = (0, 1) if partition is None else ranks
     by_name = {p.name: p for p in pops}
     for pop in pops:
         times = pop.params.get("times", []) if pop.model.name == "spike_generator" else []
@@ -295,7 +313,7 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
     for i in order:
         outdegrees[i] = np.zeros(plans[i]["pre"].size, dtype=np.int64)
         _run_pass(plans[i], conn.COUNT, dmin, n_slots, cursor, empty_targets, empty_weights,
-                  outdegree=outdegrees[i])
+                  outdegree=outdegrees[i], rank=rank, n_ranks=n_ranks)
 
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(cursor, out=indptr[1:])
@@ -304,7 +322,8 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
     weights = np.empty(n_syn, dtype=dtype)
     cursor[:] = indptr[:-1]
     for i in order:
-        _run_pass(plans[i], conn.FILL, dmin, n_slots, cursor, targets, weights)
+        _run_pass(plans[i], conn.FILL, dmin, n_slots, cursor, targets, weights, rank=rank,
+                  n_ranks=n_ranks)
     del cursor
     conn.sort_unsorted_rows(indptr, targets, weights)
 
@@ -316,9 +335,12 @@ def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None =
     rows = max([len(RECEPTORS)] + [p.model.state_rows for p in pops])
     v, syn, refractory = _initial_state(cfg, pops, n_neurons, rows, dtype,
                                         seeds.stream(cfg.seed, seeds.INITIAL_STATE))
+    if partition is not None:  # drawn for all, kept for its own: the same draws as one process
+        own = partition.owned()
+        v, syn, refractory = v[own], syn[:, own], refractory[own]
     net = Network(dt=dt, dtype=dtype, populations=pops, projections=projections, indptr=indptr,
                   targets=targets, weights=weights, dmin=dmin, n_slots=n_slots, v=v, syn=syn,
-                  refractory=refractory, groups=parameter_groups(pops))
+                  refractory=refractory, groups=parameter_groups(pops), partition=partition)
     net.plasticity = build_plasticity(net, cfg)
     net.build_seconds = time.perf_counter() - t0
     return net
@@ -381,7 +403,7 @@ def _plan_projection(name, proj, by_name, n_total, dt, seed_seq, positions) -> d
 
 
 def _run_pass(plan, mode, dmin, n_slots, cursor, targets, weights, delay_range=None,
-              outdegree=None):
+              outdegree=None, rank=0, n_ranks=1):
     if delay_range is None:
         delay_range = np.zeros(2, dtype=np.int64)
     if outdegree is None:
@@ -392,7 +414,7 @@ def _run_pass(plan, mode, dmin, n_slots, cursor, targets, weights, delay_range=N
         plan["arr_w"], plan["arr_d"], np.uint64(plan["seed"]), plan["wdist"], plan["ddist"],
         dmin, n_slots, plan["pre"].start, plan["post"].start, plan["receptor"], plan["n_total"],
         cursor, outdegree, delay_range, targets, weights, plan["lam"], plan["pre_xyz"],
-        plan["post_xyz"])
+        plan["post_xyz"], rank, n_ranks)
 
 
 def _delay_range(plans) -> tuple[int, int]:

@@ -140,7 +140,7 @@ def _distance_row(row, n_pool, c, lam, no_self, seed, pre_xyz, post_xyz, out):
 def enumerate_synapses(mode, rule, n_pre, n_post, p, k, same_population, autapses, multapses,
                        arr_pre, arr_post, arr_weight, arr_delay, seed, wdist, ddist, dmin,
                        n_slots, pre0, post0, receptor, n_total, cursor, outdegree, delay_range,
-                       targets, weights, lam, pre_xyz, post_xyz):
+                       targets, weights, lam, pre_xyz, post_xyz, rank, n_ranks):
     """Run one pass (``RANGE``, ``COUNT`` or ``FILL``) of one projection.
 
     ``wdist``/``ddist`` are tuples ``(code, a, b, lo, hi)`` with weights in
@@ -150,6 +150,11 @@ def enumerate_synapses(mode, rule, n_pre, n_post, p, k, same_population, autapse
     each source's out-degree in this projection into ``outdegree``.  Rule
     ``distance`` takes ``C`` as ``p``, its length constant ``lam`` and the
     coordinates of both populations (``(n, 3)``; empty for other rules).
+
+    Rank ``rank`` of ``n_ranks`` (:mod:`neurosim.network.partition`) counts
+    and writes only the synapses onto its own neurons, with local targets
+    ``receptor * n_local + post // n_ranks``; every rank draws the same
+    streams, so together they hold exactly the one-process synapses.
     """
     seed = np.uint64(seed)
     no_self = same_population and not autapses
@@ -162,7 +167,11 @@ def enumerate_synapses(mode, rule, n_pre, n_post, p, k, same_population, autapse
         n_rows, n_pool = n_post, n_pre
     chosen = np.zeros(n_pool if not multapses else 1, dtype=np.int64)
     partners = np.empty(max(n_pool, k, 1), dtype=np.int64)
+    n_local = (n_total - rank + n_ranks - 1) // n_ranks
     for row in range(n_rows):
+        if (n_ranks > 1 and not source_major and mode != RANGE
+                and (post0 + row) % n_ranks != rank):
+            continue  # a target row of another rank's neuron: not drawn here
         if rule == ARRAYS:
             m = 1
         elif rule == DISTANCE:
@@ -182,6 +191,9 @@ def enumerate_synapses(mode, rule, n_pre, n_post, p, k, same_population, autapse
                 delay_range[0] = min(delay_range[0], steps)
                 delay_range[1] = max(delay_range[1], steps)
                 continue
+            post = post0 + tgt
+            if n_ranks > 1 and post % n_ranks != rank:
+                continue
             slot = (pre0 + src) * n_slots + (steps - dmin)
             if mode == COUNT:
                 cursor[slot] += 1
@@ -189,7 +201,7 @@ def enumerate_synapses(mode, rule, n_pre, n_post, p, k, same_population, autapse
                 continue
             pos = cursor[slot]
             cursor[slot] = pos + 1
-            targets[pos] = receptor * n_total + post0 + tgt
+            targets[pos] = receptor * n_local + post // n_ranks
             if arr_weight.size:
                 weights[pos] = arr_weight[row]
             else:

@@ -1,0 +1,149 @@
+"""The ``cpu`` backend on one rank of a distributed run.
+
+A rank advances its own neurons (:class:`~neurosim.network.partition.Partition`)
+with the engine's step loops, ``interval`` steps at a time, and then every
+rank exchanges those steps' spikes (one collective, compact 32-bit global
+ids).  ``interval`` is at most the network's minimum delay: a spike emitted
+in step ``s`` is first delivered in step ``s + dmin``, so none is needed
+before the exchange that brings it.  After the exchange each rank holds the
+same global spike rows as one process would, and delivers from them into its
+own neurons in the same order, so the spikes are the same bit for bit for
+any number of ranks.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numba
+import numpy as np
+
+from neurosim.backends.base import ChunkOutput
+from neurosim.backends.cpu import CpuBackend
+from neurosim.engine import exchange, kernels
+
+class DistributedCpuBackend(CpuBackend):
+    """:class:`CpuBackend` on ``network.partition``'s neurons, exchanging over ``comm``."""
+
+    name = "cpu"
+
+    def __init__(self, network, comm, interval: int, threads: int = 1) -> None:
+        super().__init__(network, threads)
+        self.comm = comm
+        self.interval = interval
+        part = network.partition
+        self.rank, self.ranks = part.rank, part.ranks
+        self._global_count = np.zeros(network.n_neurons, dtype=np.int64)
+        self._rec_step = np.empty(0, np.int64)
+        self._rec_idx = np.empty(0, np.int32)
+        #: Seconds spent in the collectives and bytes received, for the benchmarks.
+        self.exchange_s = 0.0
+        self.exchanged_bytes = 0
+        self.exchanges = 0
+
+    def advance(self, step0, n_steps, ext_ptr, ext_idx, record_spikes, trace_idx, trace_every):
+        net = self.network
+        self._ensure_hist_width(ext_ptr)
+        n_pops = len(net.populations)
+        pop_counts = np.zeros((n_steps, n_pops), dtype=np.int32)
+        own = trace_idx % self.ranks == self.rank
+        own_trace = (trace_idx[own] // self.ranks).astype(np.int64)
+        n_samples = (step0 + n_steps) // trace_every - step0 // trace_every
+        traces = np.zeros((n_samples, own_trace.size, 1 + self.syn.shape[0]), dtype=net.dtype)
+        trace_n = np.zeros(1, dtype=np.int64)
+        record = record_spikes and self.rank == 0
+        rec_step, rec_idx = self._rec_step, self._rec_idx
+        rec_n = np.zeros(1, dtype=np.int64)
+        astrocytes = np.zeros((n_steps, self._plastic["astrocyte"].size))
+        plastic = self._plastic
+        state = (plastic["rules"], plastic["a_minus"], plastic["trace_pre"],
+                 plastic["trace_post"], plastic["astrocyte"], astrocytes)
+        no_ext = np.zeros(self.interval + 1, dtype=np.int64)
+        no_idx = np.empty(0, dtype=ext_idx.dtype)
+        counts = np.zeros(self.interval, dtype=np.int64)
+        sent = np.empty(self.interval * net.n_local, dtype=np.int32)
+        run_serial, run_parallel = kernels.step_loops(self.models, False)
+        numba.set_num_threads(max(1, min(self.threads, numba.config.NUMBA_NUM_THREADS)))
+        done = 0
+        while done < n_steps:
+            steps = min(self.interval, n_steps - done)
+            args = (step0 + done, steps, self.v, self.syn, self.groups, net.indptr, net.targets,
+                    self._weights, net.dmin, net.n_slots, self.hist, self.hist_len, no_ext,
+                    no_idx, self._spike_count, pop_counts[done:], self._events, False, rec_step,
+                    rec_idx, rec_n, own_trace, trace_every, traces, trace_n,
+                    (state[:5] + (astrocytes[done:],)), self._plastic_args)
+            if self.parts > 1:
+                run_parallel(*args, self.part_bounds, self.cuts)
+            else:
+                run_serial(*args)
+            n = exchange.own_spikes(step0 + done, steps, self.hist, self.hist_len, self.rank,
+                                    self.ranks, counts, sent)
+            t0 = time.perf_counter()
+            all_counts, spikes = self._exchange(counts[:steps], sent[:n])
+            self.exchange_s += time.perf_counter() - t0
+            lo, hi = ext_ptr[done], ext_ptr[done + steps]
+            if record and rec_n[0] + spikes.size + hi - lo > rec_step.size:
+                rec_step, rec_idx = self._grow(rec_step, rec_idx, rec_n[0] + spikes.size + hi - lo)
+            exchange.join_spikes(step0 + done, steps, all_counts, spikes,
+                                 ext_ptr[done:done + steps + 1] - lo, ext_idx[lo:hi], self.hist,
+                                 self.hist_len, self._global_count, record, rec_step, rec_idx,
+                                 rec_n, net.plasticity is not None, self._weights,
+                                 (state[:5] + (astrocytes[done:],)), self._plastic_args)
+            done += steps
+        self.comm.Allreduce(self.comm_in_place(), pop_counts)
+        traces = traces[: trace_n[0]]
+        traces[..., 0] = self._membrane(traces[..., 0], own_trace)
+        return ChunkOutput(
+            spike_steps=rec_step[: rec_n[0]].copy(),
+            spike_neurons=rec_idx[: rec_n[0]].copy(),
+            pop_counts=pop_counts,
+            traces=self._gather_traces(traces, own, trace_idx.size),
+            astrocytes=astrocytes,
+        )
+
+    @staticmethod
+    def comm_in_place():
+        from mpi4py import MPI
+
+        return MPI.IN_PLACE
+
+    def _exchange(self, counts: np.ndarray, sent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every rank's spike counts per step ``(ranks, steps)`` and spikes, rank after rank."""
+        all_counts = np.empty((self.ranks, counts.size), dtype=np.int64)
+        self.comm.Allgather(counts, all_counts)
+        sizes = all_counts.sum(axis=1)
+        spikes = np.empty(int(sizes.sum()), dtype=np.int32)
+        self.comm.Allgatherv(sent, (spikes, sizes))
+        self.exchanges += 1
+        self.exchanged_bytes += spikes.nbytes + all_counts.nbytes
+        return all_counts, spikes
+
+    def _gather_traces(self, traces: np.ndarray, own: np.ndarray, n_traced: int) -> np.ndarray:
+        if not n_traced:
+            return traces
+        parts = self.comm.allgather((np.flatnonzero(own), traces))
+        full = np.zeros((traces.shape[0], n_traced, traces.shape[2]), dtype=traces.dtype)
+        for where, block in parts:
+            full[:, where] = block
+        return full
+
+    def _grow(self, steps: np.ndarray, neurons: np.ndarray, need: int):
+        """Recording buffers with room for ``need`` spikes, keeping what they hold."""
+        size = max(need, 2 * steps.size, 1024)
+        grown = np.empty(size, np.int64), np.empty(size, np.int32)
+        grown[0][: steps.size], grown[1][: neurons.size] = steps, neurons
+        self._rec_step, self._rec_idx = grown
+        return grown
+
+    def spike_counts(self) -> np.ndarray:
+        return self._global_count
+
+    def delivered_events(self) -> int:
+        return int(self.comm.allreduce(int(self._events[0])))
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {**super().state(), "global_count": self._global_count.copy()}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        super().restore(state)
+        self._global_count[:] = state["global_count"]
