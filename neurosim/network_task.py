@@ -32,8 +32,7 @@ def run_task(cfg, *, output: str | None, threads: int | None, quiet: bool, plot:
     from neurosim.driver.simulation import Simulation
     from neurosim.driver.startup import load_numba_registries_without_blas_probe
     from neurosim.errors import ConfigError
-    from neurosim.io import check_writable, result_path, save
-    from neurosim.io.checkpoint import discard_checkpoint
+    from neurosim.io import check_writable, result_path
     from neurosim.network import build_network
 
     if context is None:
@@ -66,6 +65,15 @@ def run_task(cfg, *, output: str | None, threads: int | None, quiet: bool, plot:
         sim.restore(checkpoints.saved)
     context.startup_over()
     result = sim.finish(progress=not quiet, checkpoints=checkpoints)
+    return save_and_report(result, out, profiles, context, quiet)
+
+
+def save_and_report(result, out, profiles, context: RunContext, quiet: bool) -> str:
+    """Price a finished run, save it (its checkpoint is then obsolete), draw its PNG;
+    the summary text ("" if ``quiet``)."""
+    from neurosim.io import save
+    from neurosim.io.checkpoint import discard_checkpoint
+
     reports = energy_reports(result, profiles)
     result.energy = {r.profile: r.to_dict() for r in reports}
     path = save(result, out)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from typing import Callable, TypeVar
 
 from neurosim.errors import ConfigError, NeurosimError
@@ -87,9 +86,8 @@ def rank_zero(comm, enter: Callable[[], contextlib.AbstractContextManager]):
 def run_distributed(cfg, out, *, threads, quiet: bool, context, profiles) -> str:
     """Build, simulate and save ``cfg`` over the ranks; the summary text on rank 0."""
     from neurosim.distributed.simulation import DistributedSimulation
-    from neurosim.io import save
     from neurosim.network import build_network
-    from neurosim.network_task import energy_reports, energy_text, summary
+    from neurosim.network_task import save_and_report
 
     comm = world()
     rank = comm.rank
@@ -104,14 +102,4 @@ def run_distributed(cfg, out, *, threads, quiet: bool, context, profiles) -> str
         print(f"error: rank {rank} of {comm.size}: {err}", file=sys.stderr, flush=True)
         comm.Abort(EXIT_OTHER_RANK)
         raise
-    if rank != 0:
-        return ""
-    reports = energy_reports(result, profiles)
-    result.energy = {r.profile: r.to_dict() for r in reports}
-    path = save(result, out)
-    plotter = context.plotter
-    plot_path = plotter.plot(result, path.with_suffix(".png")) if plotter is not None else None
-    if quiet:
-        return ""
-    text = summary(result, path, plot_path, time.perf_counter() - context.started)
-    return f"{text}\n{energy_text(reports)}" if reports else text
+    return save_and_report(result, out, profiles, context, quiet) if rank == 0 else ""
