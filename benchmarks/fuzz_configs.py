@@ -16,6 +16,12 @@ Cases run in a worker process (restarted after a hang) with the memory the
 guard may count on capped by ``NEUROSIM_MEMORY_LIMIT``:
 
     python benchmarks/fuzz_configs.py --cases 10000 [--seed 0] [--out benchmarks/results/fuzz.json]
+    python benchmarks/fuzz_configs.py --cases 10000 --first 3500 --out ...  # the rest of that run
+
+``--first N`` continues a stopped run: the same seeded sequence of
+``--cases`` cases is generated, and cases ``0..N-1`` are drawn but not run
+(Hypothesis's generation depends on ``max_examples``, so ``--cases`` stays
+the length of the whole sequence, not the number of cases left).
 
 tests/config/test_fuzz.py runs a fixed subset of the same cases.
 """
@@ -65,13 +71,20 @@ OUTCOMES = ("ran", "clean_error", "traceback", "hang", "partial_file", "nan_resu
 
 
 def tiny_bases(data: Path) -> dict[str, dict]:
-    """Every built-in config, resolved and made tiny, as plain YAML data."""
+    """Every built-in config of a task in :data:`TINY`, resolved and made tiny, as plain YAML data.
+
+    A task without a tiny form is left out (``deploy`` reads a trained result
+    file that no tiny override provides); leaving it out also keeps the
+    sequence of cases of a seed what it was before that task existed.
+    """
     from neurosim.config import builtin_configs, dump_config, load_config
     from neurosim.tasks import task_of_config
 
     bases = {}
     for name in builtin_configs():
         task, _ = task_of_config(load_config(name))
+        if task not in TINY:
+            continue
         extra = ["scale=0.1"] if name == "cuba_scaled" else []
         if task != "network":
             extra.append(f"data.path={data}")
@@ -327,9 +340,14 @@ class CaseRunner:
 
 
 def fuzz(n_cases: int, seed: int, runner: CaseRunner, bases: dict[str, dict],
-         on_case=None) -> Counter:
-    """Run ``n_cases`` generated cases; ``on_case(name, text, outcome)`` sees each."""
+         on_case=None, first: int = 0) -> Counter:
+    """Run generated cases ``first..n_cases-1``; ``on_case(name, text, outcome)`` sees each.
+
+    Cases before ``first`` are generated (the sequence is the one of
+    ``n_cases`` cases whatever ``first`` is) but not run.
+    """
     counts = Counter()
+    index = [0]
 
     @hypothesis_seed(seed)  # the same cases again for the same seed
     @settings(max_examples=n_cases, database=None, deadline=None,
@@ -337,6 +355,9 @@ def fuzz(n_cases: int, seed: int, runner: CaseRunner, bases: dict[str, dict],
     @given(cases(bases))
     def one(case):
         name, text = case
+        index[0] += 1
+        if index[0] <= first:
+            return
         outcome = runner.run(text)
         counts[outcome.kind] += 1
         if on_case is not None:
@@ -350,6 +371,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--first", type=int, default=0,
+                    help="first case to run: cases 0..FIRST-1 of the --cases sequence are "
+                         "generated, not run (to continue a stopped run)")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds before a case is a hang")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fuzz.json"))
     args = ap.parse_args()
@@ -362,7 +386,7 @@ def main() -> None:
     def report(counts: Counter) -> dict:
         """The counts so far, written to --out (so a run stopped early still reports)."""
         row = {"command": " ".join(["python benchmarks/fuzz_configs.py"] + sys.argv[1:]),
-               "cases": sum(counts.values()), **{k: counts.get(k, 0) for k in OUTCOMES},
+               "first": args.first, "cases": sum(counts.values()), **{k: counts.get(k, 0) for k in OUTCOMES},
                "seconds": time.perf_counter() - t0, "per_base": dict(per_base),
                "failures": failures[:200]}
         write_result(row, args.out)
@@ -389,7 +413,11 @@ def main() -> None:
                 print(json.dumps(failure), flush=True)
 
         try:
-            counts = fuzz(args.cases, args.seed, runner, bases, record)
+            counts = fuzz(args.cases, args.seed, runner, bases, record, first=args.first)
+        except KeyboardInterrupt:  # stopped (Ctrl-C, kill -INT): the counts so far
+            counts = seen
+            failures.append({"kind": "stopped", "detail": "interrupted after "
+                             f"{sum(seen.values())} cases run"})
         finally:
             runner.close()
     row = report(counts)
