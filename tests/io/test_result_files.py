@@ -12,6 +12,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from neurosim.deploy.result import DeployResult
 import pytest
 from conftest import small_network
 
@@ -34,7 +35,8 @@ from neurosim.training.result import TrainResult
 
 #: The tasks whose files had a version 1 without the common header.
 V1_TASKS = ("lsm_classification", "network", "rram_lsm")
-SEEDS = {"network": 3, "lsm_classification": 4, "rram_lsm": 5, "train": 6, "convert": 7}
+SEEDS = {"network": 3, "lsm_classification": 4, "rram_lsm": 5, "train": 6, "convert": 7,
+         "deploy": 8}
 
 SPLITS = ("train", "validation", "test")
 NETWORK = small_network(seed=3)
@@ -287,10 +289,19 @@ def convert_result() -> ConvertResult:
                          np.array([0.8, 0.85]), {"conv1": 0.1}, timings={"wall_s": 3.0})
 
 
+def deploy_result() -> DeployResult:
+    config = dump_config(load_config("deploy_fashion", overrides=["seed=8"]))
+    counts = np.arange(20, dtype=np.int64).reshape(2, 10)
+    return DeployResult("new_deploy", config, "cpu", {"accuracy_count": 0.5}, np.array([1, 2]),
+                        counts, counts * 0.5, counts, counts * 0.5,
+                        {"populations": {"out": {"spikes": 190}}}, timings={"wall_s": 1.0})
+
+
 @pytest.fixture
 def new_results(lsm_parts):
     return {"network": network_result(), "lsm_classification": lsm_result(*lsm_parts),
-            "rram_lsm": rram_result(), "train": train_result(), "convert": convert_result()}
+            "rram_lsm": rram_result(), "train": train_result(), "convert": convert_result(),
+            "deploy": deploy_result()}
 
 
 @pytest.mark.parametrize("task", sorted(TASKS))
