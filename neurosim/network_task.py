@@ -31,7 +31,6 @@ def run_task(cfg, *, output: str | None, threads: int | None, quiet: bool, plot:
     from neurosim.driver.checkpoints import RunCheckpoints
     from neurosim.driver.simulation import Simulation
     from neurosim.driver.startup import load_numba_registries_without_blas_probe
-    from neurosim.errors import ConfigError
     from neurosim.io import check_writable, result_path
     from neurosim.network import build_network
 
@@ -49,12 +48,9 @@ def run_task(cfg, *, output: str | None, threads: int | None, quiet: bool, plot:
     if distributed or cfg.distributed is not None:
         from neurosim.distributed.run import run_distributed
 
-        if checkpoint is not None and checkpoint.wanted:
-            raise ConfigError("--checkpoint-every, --checkpoint-wall and --resume: distributed "
-                              "runs do not checkpoint yet")
         load_numba_registries_without_blas_probe()
         return run_distributed(cfg, out, threads=threads, quiet=quiet, context=context,
-                               profiles=profiles)
+                               profiles=profiles, checkpoint=checkpoint)
     # A checkpoint to resume is read and checked before any work starts.
     checkpoints = (RunCheckpoints(checkpoint, out, "network", dump_config(cfg))
                    if checkpoint is not None and checkpoint.wanted else None)

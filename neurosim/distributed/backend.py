@@ -142,8 +142,12 @@ class DistributedCpuBackend(CpuBackend):
         return int(self.comm.allreduce(int(self._events[0])))
 
     def state(self) -> dict[str, np.ndarray]:
-        return {**super().state(), "global_count": self._global_count.copy()}
+        return {**super().state(), "global_count": self._global_count.copy(),
+                "exchange": np.array([self.exchange_s, self.exchanges, self.exchanged_bytes])}
 
     def restore(self, state: dict[str, np.ndarray]) -> None:
         super().restore(state)
         self._global_count[:] = state["global_count"]
+        seconds, exchanges, exchanged = state["exchange"]
+        self.exchange_s, self.exchanges, self.exchanged_bytes = (
+            float(seconds), int(exchanges), int(exchanged))

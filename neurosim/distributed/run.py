@@ -83,8 +83,16 @@ def rank_zero(comm, enter: Callable[[], contextlib.AbstractContextManager]):
         yield
 
 
-def run_distributed(cfg, out, *, threads, quiet: bool, context, profiles) -> str:
-    """Build, simulate and save ``cfg`` over the ranks; the summary text on rank 0."""
+def run_distributed(cfg, out, *, threads, quiet: bool, context, profiles,
+                    checkpoint=None) -> str:
+    """Build, simulate and save ``cfg`` over the ranks; the summary text on rank 0.
+
+    ``checkpoint`` (:class:`~neurosim.driver.checkpoints.CheckpointOptions`) has
+    every rank checkpoint its state, or continue from its state
+    (:mod:`neurosim.distributed.checkpoints`).
+    """
+    from neurosim.config import dump_config
+    from neurosim.distributed.checkpoints import DistributedCheckpoints
     from neurosim.distributed.simulation import DistributedSimulation
     from neurosim.network import build_network
     from neurosim.network_task import save_and_report
@@ -92,12 +100,18 @@ def run_distributed(cfg, out, *, threads, quiet: bool, context, profiles) -> str
     comm = world()
     rank = comm.rank
     section = cfg.distributed
+    checkpoints = None
+    if checkpoint is not None and checkpoint.wanted:  # checked before any work starts
+        checkpoints = agreed(comm, lambda: DistributedCheckpoints(
+            checkpoint, out, "network", dump_config(cfg), comm))
     network = agreed(comm, lambda: build_network(cfg, ranks=(rank, comm.size)))
     sim = agreed(comm, lambda: DistributedSimulation(
         network, cfg, comm, None if section is None else section.exchange_every, threads))
+    if checkpoints is not None and checkpoints.saved is not None:
+        agreed(comm, lambda: sim.restore(checkpoints.saved))
     context.startup_over()
     try:
-        result = sim.finish(progress=not quiet and rank == 0)
+        result = sim.finish(progress=not quiet and rank == 0, checkpoints=checkpoints)
     except Exception as err:  # the other ranks wait in a collective: end the job
         print(f"error: rank {rank} of {comm.size}: {err}", file=sys.stderr, flush=True)
         comm.Abort(EXIT_OTHER_RANK)

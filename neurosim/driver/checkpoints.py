@@ -95,6 +95,9 @@ class RunCheckpoints:
         ``resume`` and the checkpoint belongs to another config or version.
     """
 
+    #: The MPI ranks that write the checkpoint (None: one process).
+    ranks: int | None = None
+
     def __init__(self, options: CheckpointOptions, result: str | os.PathLike, task: str,
                  config_text: str) -> None:
         self.path = checkpoint_path(result)
@@ -102,12 +105,16 @@ class RunCheckpoints:
         self.config_text = config_text
         #: The task's state from the checkpoint (``resume``), else None.
         self.saved: dict[str, np.ndarray] | None = None
+        #: The checkpoint's own entries (``resume``: task, config, intervals...).
+        self.header: dict[str, np.ndarray] = {}
         every, wall = options.every, options.wall
         if options.resume:
             arrays = read_checkpoint(self.path)
             self._check(arrays)
+            self.header = {k[len(_HEADER):]: v for k, v in arrays.items()
+                           if k.startswith(_HEADER)}
             if every is None and wall is None:
-                every, wall = (_optional(arrays[f"{_HEADER}{key}"]) for key in ("every", "wall"))
+                every, wall = (_optional(self.header[key]) for key in ("every", "wall"))
             self.saved = {k: v for k, v in arrays.items() if not k.startswith(_HEADER)}
         self.every, self.wall = every, wall
         self._every_steps: int | None = None
@@ -127,6 +134,12 @@ class RunCheckpoints:
             raise ConfigError(f"checkpoint {self.path} was written by neurosim {version}; this "
                               f"is {neurosim.__version__}, which may build or step the run "
                               "differently (run it again without --resume)")
+        ranks = int(arrays[f"{_HEADER}ranks"]) if f"{_HEADER}ranks" in arrays else None
+        if ranks != self.ranks:
+            how = ("neurosim run ... --resume, without --distributed" if ranks is None else
+                   f"mpirun -n {ranks} neurosim run ... --distributed --resume")
+            raise ConfigError(f"checkpoint {self.path} was written by {_ranks(ranks)}; this "
+                              f"run is {_ranks(self.ranks)}: resume it as it was run ({how})")
         changed = config_differences(config, self.config_text)
         if changed:
             raise ConfigError(f"checkpoint {self.path} was written for a different run: "
@@ -148,19 +161,33 @@ class RunCheckpoints:
 
     def reached(self, step: int, state: Callable[[], Mapping[str, np.ndarray]]) -> bool:
         """Write ``state()`` if a checkpoint is due at ``step``; whether one was written."""
+        if not self._due(step):
+            return False
+        write_checkpoint(self.path, {**state(), **self._header_arrays()})
+        self._written(step)
+        return True
+
+    def _due(self, step: int) -> bool:
         by_sim = self._next_step is not None and step >= self._next_step
         by_wall = self.wall is not None and time.perf_counter() - self._last_write >= self.wall
-        if not (by_sim or by_wall):
-            return False
+        return by_sim or by_wall
+
+    def _header_arrays(self, **extra) -> dict[str, object]:
+        """The checkpoint's own entries: what it belongs to, its intervals, ``extra``."""
         header = {"task": self.task, "config": self.config_text,
                   "neurosim_version": neurosim.__version__,
                   "every": np.nan if self.every is None else self.every,
-                  "wall": np.nan if self.wall is None else self.wall}
-        write_checkpoint(self.path, {**state(), **{_HEADER + k: v for k, v in header.items()}})
+                  "wall": np.nan if self.wall is None else self.wall, **extra}
+        return {_HEADER + k: v for k, v in header.items()}
+
+    def _written(self, step: int) -> None:
         if self._every_steps is not None:
             self._next_step = self._following(step)
         self._last_write = time.perf_counter()
-        return True
+
+
+def _ranks(count: int | None) -> str:
+    return "one process" if count is None else f"a distributed run on {count} rank(s)"
 
 
 def _optional(value: np.ndarray) -> float | None:

@@ -16,6 +16,7 @@ only plain numeric and string arrays come back.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import io
 import os
@@ -39,9 +40,21 @@ def checkpoint_path(result: str | os.PathLike) -> Path:
     return Path(result).with_suffix(".ckpt")
 
 
+def rank_checkpoint_path(result: str | os.PathLike, rank: int, ranks: int, slot: int) -> Path:
+    """The state of one rank of a distributed run, in one of two alternating slots
+    (``<name>.rank1-of-2.0.ckpt``); the run's :func:`checkpoint_path` names the slot
+    that is complete on every rank."""
+    path = Path(result)
+    return path.with_name(f"{path.stem}.rank{rank}-of-{ranks}.{slot}.ckpt")
+
+
 def discard_checkpoint(result: str | os.PathLike) -> None:
-    """Remove the checkpoint of ``result`` once that result is saved: it is obsolete."""
+    """Remove the checkpoint of ``result`` (and its ranks' states) once that result is
+    saved: it is obsolete."""
     checkpoint_path(result).unlink(missing_ok=True)
+    path = Path(result)
+    for rank_file in path.parent.glob(f"{glob.escape(path.stem)}.rank*-of-*.*.ckpt"):
+        rank_file.unlink(missing_ok=True)
 
 
 def write_checkpoint(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> Path:
