@@ -37,6 +37,7 @@ from neurosim.models import implementation
 from neurosim.models.stdp import torch_kernels as stdp_torch
 from neurosim.network.parameters import refractory_steps
 from neurosim.network.plasticity import initial_state
+from neurosim.threads import torch_threads
 
 
 #: Per device, the smallest fraction of the occupied (pre, post, receptor,
@@ -167,16 +168,14 @@ class TorchBackend(Backend):
 
     # -- running ------------------------------------------------------------
     def advance(self, step0, n_steps, ext_ptr, ext_idx, record_spikes, trace_idx, trace_every):
-        threads = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
         # Subnormal synaptic values flush to zero, as in the numba engine
         # (see neurosim.engine.fpu); torch's default (off) is restored after.
         flush = self.v.device.type == "cpu" and torch.set_flush_denormal(True)
         try:
-            fired, traces, astrocytes = self._steps(step0, n_steps, ext_ptr, ext_idx, trace_idx,
-                                                    trace_every)
+            with torch_threads(self.threads):
+                fired, traces, astrocytes = self._steps(step0, n_steps, ext_ptr, ext_idx,
+                                                        trace_idx, trace_every)
         finally:
-            torch.set_num_threads(threads)
             if flush:
                 torch.set_flush_denormal(False)
         self._next_step = step0 + n_steps

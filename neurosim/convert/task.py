@@ -17,15 +17,14 @@ from neurosim.convert.normalise import thresholds
 from neurosim.convert.result import ConvertResult, save_convert
 from neurosim.convert.snn import ConvertedSNN, snn_accuracy
 from neurosim.io import check_writable
+from neurosim.threads import torch_threads
 from neurosim.training.loop import load_samples
 
 
 def convert(cfg: ConvertConfig, *, threads: int | None = None, quiet: bool = True
             ) -> ConvertResult:
     """Train (or load) the ANN, normalise, and measure the SNN at every step count."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads or cfg.threads)
-    try:
+    with torch_threads(threads or cfg.threads):
         t0 = time.perf_counter()
         model = build_ann(cfg)
         if cfg.ann.weights is not None:
@@ -47,8 +46,6 @@ def convert(cfg: ConvertConfig, *, threads: int | None = None, quiet: bool = Tru
         n, most = len(test.labels), max(cfg.conversion.steps)
         counters = {"snn": snn_counters(snn, tuple(test.images.shape[1:]), totals, n, most),
                     "ann": ann_counters(model, test.images, size)}
-    finally:
-        torch.set_num_threads(previous)
     return ConvertResult(
         name=cfg.name, config_text=dump_config(cfg),
         weights={k: v.detach().numpy().copy() for k, v in model.state_dict().items()},

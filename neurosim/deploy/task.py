@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import h5py
-import torch
 
 from neurosim.config import dump_config
 from neurosim.config.deploy import DeployConfig
@@ -17,6 +16,7 @@ from neurosim.deploy.result import DeployResult, load_deploy, save_deploy
 from neurosim.deploy.run import agreement, run_samples
 from neurosim.errors import DataError
 from neurosim.io import check_writable
+from neurosim.threads import torch_threads
 
 #: Why each other kind of result cannot be deployed (yet).
 _NOT_DEPLOYABLE = {
@@ -55,14 +55,10 @@ def deploy(cfg: DeployConfig, threads: int | None = None) -> DeployResult:
     test = load_samples(dep.cfg)["test"]
     n = len(test.labels) if cfg.samples is None else min(cfg.samples, len(test.labels))
     test = Samples(test.images[:n], test.labels[:n], test.indices[:n])
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads or cfg.threads)
-    try:
+    with torch_threads(threads or cfg.threads):
         t1 = time.perf_counter()
         run = run_samples(dep, trained.weights, test, cfg.backend, cfg, threads=threads or cfg.threads)
         t2 = time.perf_counter()
-    finally:
-        torch.set_num_threads(previous)
     meta = {"source": str(cfg.source), "source_name": trained.name,
             "steps": dep.steps, "training_steps": dep.cfg.steps,
             "encoding": dep.cfg.encoding.kind, "threads": threads or cfg.threads,

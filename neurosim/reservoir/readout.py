@@ -31,13 +31,12 @@ more) and restores torch's setting afterwards.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from neurosim.errors import ConfigError
+from neurosim.threads import torch_threads
 
 
 def l1_features(counts: np.ndarray) -> np.ndarray:
@@ -70,22 +69,6 @@ ADAM_EPS = 1e-8
 DEFAULT_THREADS = 1
 #: Keys of :attr:`ReadoutResult.curves`, in the order of the splits counted.
 CURVE_KEYS = ("train", "validation", "test")
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run the body on ``n`` torch intra-op threads; the previous count is restored
-    afterwards, also when the body raises."""
-    import torch
-
-    if int(n) < 1:
-        raise ConfigError(f"threads: the readout needs at least one thread, got {n}")
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class StackedAdam:

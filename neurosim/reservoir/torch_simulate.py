@@ -34,6 +34,7 @@ from neurosim.backends.torch_backend import torch_device
 from neurosim.models.lif_discrete import torch_kernels as lif_discrete
 from neurosim.reservoir.kernels import ASTRO_STDP, FIXED, STDP
 from neurosim.reservoir.simulate import RULES, LiquidSimulator, sample_keys
+from neurosim.threads import torch_threads
 
 
 class TorchLiquidSimulator(LiquidSimulator):
@@ -95,18 +96,13 @@ class TorchLiquidSimulator(LiquidSimulator):
         counts = np.zeros((n, self.liquid.n_liquid), np.int32)
         rasters = []
         per_neuron = np.zeros((n, self.liquid.n_total), np.int32)
-        previous = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-        try:
-            with torch.inference_mode():
-                for start in range(0, n, self.batch):
-                    part = slice(start, start + self.batch)
-                    counts[part], r, per_neuron[part] = self._run_batch(
-                        probs[part], keys[part], int(steps), record[part])
-                    if r is not None:
-                        rasters.append(r)
-        finally:
-            torch.set_num_threads(previous)
+        with torch_threads(self.threads), torch.inference_mode():
+            for start in range(0, n, self.batch):
+                part = slice(start, start + self.batch)
+                counts[part], r, per_neuron[part] = self._run_batch(
+                    probs[part], keys[part], int(steps), record[part])
+                if r is not None:
+                    rasters.append(r)
         return (counts, (np.concatenate(rasters) if rasters else None),
                 self.tally_counts(per_neuron))
 

@@ -18,6 +18,7 @@ from neurosim.config.train import TrainConfig
 from neurosim.io import check_writable
 from neurosim.io.checkpoint import checkpoint_path
 from neurosim.network.memory import check_fits
+from neurosim.threads import torch_threads
 from neurosim.training.loop import Trainer, load_samples, read_checkpoint, save_checkpoint
 from neurosim.training.result import TrainResult, save_train
 
@@ -50,9 +51,7 @@ def train(cfg: TrainConfig, *, result_path: Path, threads: int | None = None,
                remedy="use fewer steps or a smaller batch, or set recompute_steps")
     ckpt = checkpoint_path(result_path)
     state = read_checkpoint(ckpt) if resume else None  # a missing one fails before any work
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads or cfg.threads)
-    try:
+    with torch_threads(threads or cfg.threads):
         t0 = time.perf_counter()
         trainer = Trainer(cfg, load_samples(cfg))
         if state is not None:
@@ -64,8 +63,6 @@ def train(cfg: TrainConfig, *, result_path: Path, threads: int | None = None,
         t2 = time.perf_counter()
         count, membrane = trainer.evaluate("test")
         t3 = time.perf_counter()
-    finally:
-        torch.set_num_threads(previous)
     history = {key: np.array([h[key] for h in trainer.history]) for key in trainer.history[0]}
     weights = {name: p.detach().numpy().copy() for name, p in trainer.model.state_dict().items()}
     meta = {"threads": threads or cfg.threads, "torch_version": str(torch.__version__),

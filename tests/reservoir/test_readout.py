@@ -9,7 +9,8 @@ from neurosim.errors import ConfigError
 from neurosim.reservoir import readout
 from neurosim.reservoir.readout import (DEFAULT_THREADS, ReadoutResult, best_on_validation,
                                         fit_softmax_stack, results_at_best_validation,
-                                        softmax_per_rate, torch_threads, train_softmax)
+                                        softmax_per_rate, train_softmax)
+from neurosim.threads import available_cores, torch_threads
 
 torch = pytest.importorskip("torch")
 
@@ -130,7 +131,7 @@ def test_readout_runs_on_its_thread_count_and_restores_torch_s(splits, monkeypat
         assert torch.get_num_threads() == 3
         train_softmax(*splits, learning_rate=0.01, threads=2, **{**SETTINGS, "epochs": 1})
         assert torch.get_num_threads() == 3
-        assert seen == [DEFAULT_THREADS, 2]
+        assert seen == [DEFAULT_THREADS, min(2, available_cores())]
         with pytest.raises(RuntimeError, match="inside"):
             with torch_threads(1):
                 assert torch.get_num_threads() == 1
