@@ -10,6 +10,10 @@ over ``[margin + window, steps - margin - window)``, so both windows lie in
 the kept span. ``sigma_i`` is averaged over the spikes of each neuron, then
 over the neurons that spiked, then over samples. Above 1 activity grows,
 below 1 it dies out; the paper puts NALSM near 1.1-1.25.
+
+A sample without a counted spike (a silent liquid, or spikes only in the
+margins) has no branching factor: results keep only the samples that have
+one, and a run where none has says so instead of storing NaN.
 """
 
 from __future__ import annotations
@@ -80,3 +84,13 @@ def branching_factor(rasters: np.ndarray, out_ptr: np.ndarray, out_idx: np.ndarr
     np.cumsum(np.bincount(out_idx, minlength=n), out=in_ptr[1:])
     return np.array([_sample_sigma(r, out_ptr, out_idx, in_ptr, in_idx, int(window), int(margin))
                      for r in rasters])
+
+
+def defined(sigma: np.ndarray) -> np.ndarray:
+    """The branching factors of the samples that have one (see the module docstring)."""
+    return sigma[np.isfinite(sigma)]
+
+
+def undefined(source: str) -> str:
+    """A summary's words for a branching factor no sample of ``source`` has."""
+    return f"undefined (no spikes in the {source})"

@@ -47,7 +47,7 @@ from scipy.signal import lfilter
 from neurosim.config import load_config, load_config_text
 from neurosim.config.lsm import LSMConfig
 from neurosim.errors import ConfigError, DataError
-from neurosim.reservoir.branching import branching_factor
+from neurosim.reservoir.branching import branching_factor, defined, undefined
 from neurosim.models.lif_discrete import numba_kernels as lif_discrete
 from neurosim.reservoir.kernels import advance, deliver, sample_state
 from neurosim.reservoir.liquid import Liquid, build_liquid
@@ -245,9 +245,9 @@ def load_target(target: str | os.PathLike, overrides: Iterable[str] = ()) -> Tar
 
 
 def _mean_sd(values: np.ndarray) -> dict:
-    finite = values[np.isfinite(values)]
-    return {"mean": float(finite.mean()) if finite.size else float("nan"),
-            "sd": float(finite.std()) if finite.size else float("nan"),
+    finite = defined(values)
+    return {"mean": float(finite.mean()) if finite.size else None,
+            "sd": float(finite.std()) if finite.size else None,
             "samples": int(finite.size)}
 
 
@@ -321,7 +321,8 @@ def format_table(res: dict) -> str:
     lines = [f"{res['target']}: {res['liquid_neurons']} liquid neurons"]
     if "branching_factor" in res:
         b = res["branching_factor"]
-        lines.append(f"  branching factor   {b['mean']:.3f} +- {b['sd']:.3f} "
+        lines.append(f"  branching factor   {undefined(b['source'])}" if b["mean"] is None else
+                     f"  branching factor   {b['mean']:.3f} +- {b['sd']:.3f} "
                      f"({b['samples']} {b['source']})")
     if "kernel_rank" in res:
         k = res["kernel_rank"]

@@ -22,7 +22,7 @@ import numpy as np
 from neurosim.config.lsm import LSMConfig
 from neurosim.data import l1_peak, load_fashion_mnist, normalise_images, split_pools
 from neurosim.progress import SampleProgress
-from neurosim.reservoir.branching import branching_factor
+from neurosim.reservoir.branching import branching_factor, defined, undefined
 from neurosim.reservoir.footprint import check_lsm_fits
 from neurosim.reservoir.kernels import TALLY
 from neurosim.reservoir.liquid import Liquid, LiquidSpec, build_liquid
@@ -103,6 +103,7 @@ class LSMResult:
     softmax: ReadoutResult
     ridge: ReadoutResult
     branching: np.ndarray
+    """The branching factor of each recorded test sample that has one."""
     w_ini: np.ndarray
     n_synapses: int
     timings: dict[str, float] = field(default_factory=dict)
@@ -114,9 +115,15 @@ class LSMResult:
     """Energy reports per profile (:meth:`EnergyReport.to_dict`), if asked for."""
 
     @property
-    def branching_factor(self) -> float:
-        finite = self.branching[np.isfinite(self.branching)]
-        return float(finite.mean()) if finite.size else float("nan")
+    def branching_factor(self) -> float | None:
+        """The mean over the samples that have one; None when none has."""
+        return float(self.branching.mean()) if self.branching.size else None
+
+    def branching_text(self) -> str:
+        """The branching factor for a summary: its mean and samples, or why it has none."""
+        if self.branching_factor is None:
+            return undefined("recorded test samples")
+        return f"{self.branching_factor:.3f} ({self.branching.size} test samples)"
 
 
 def liquid_spec(cfg: LSMConfig) -> LiquidSpec:
@@ -329,9 +336,9 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     # 3. readouts and branching factor
     softmax, ridge = train_readouts(cfg, features)
     rasters = at.recorded.liquid_rasters(steps, liquid.n_liquid)
-    sigma = (branching_factor(rasters, *liquid.liquid_adjacency(),
-                              window=cfg.steps(cfg.branching.window),
-                              margin=cfg.steps(cfg.branching.margin))
+    sigma = (defined(branching_factor(rasters, *liquid.liquid_adjacency(),
+                                      window=cfg.steps(cfg.branching.window),
+                                      margin=cfg.steps(cfg.branching.margin)))
              if len(rasters) else np.zeros(0))
     t_end = time.perf_counter()
     timings = {"build_s": t_build - t_start, "init_s": at.init_s + t_init - t_build,

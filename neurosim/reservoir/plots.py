@@ -24,12 +24,11 @@ def plot_lsm(result: LSMResult, path: str | os.PathLike) -> Path:
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)",
                title=f"softmax readout: test {100 * result.softmax.test_accuracy:.2f} %")
     ax_acc.legend()
-    finite = result.branching[np.isfinite(result.branching)]
-    if finite.size:
-        ax_bf.hist(finite, bins=20)
+    if result.branching.size:
+        ax_bf.hist(result.branching, bins=20)
     ax_bf.axvline(1.0, color="k", ls="--", label="critical (1)")
     ax_bf.set(xlabel="branching factor per test sample", ylabel="samples",
-              title=f"mean {result.branching_factor:.3f}")
+              title=f"branching factor {result.branching_text()}")
     ax_bf.legend()
     fig.suptitle(result.name)
     fig.tight_layout()

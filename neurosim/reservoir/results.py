@@ -8,9 +8,11 @@ convention of :mod:`neurosim.io.hdf5`)::
     /accuracy                  attrs: softmax_test, softmax_validation, softmax_train,
                                       softmax_best_epoch, softmax_learning_rate,
                                       ridge_test, ridge_validation, ridge_train,
-                                      ridge_alpha, branching_factor
+                                      ridge_alpha, branching_factor (absent
+                                      where no recorded test sample has one)
     /readout/softmax/<split>   accuracy per epoch
-    /branching                 branching factor per recorded test sample
+    /branching                 branching factor of each recorded test sample that
+                               has one (:mod:`neurosim.reservoir.branching`)
     /features/<split>/counts   liquid spike counts (uint16); features = counts / row sum
     /features/<split>/labels, /features/<split>/indices
     /liquid/w_ini              weights after initialisation (CSR order)
@@ -40,6 +42,7 @@ import numpy as np
 from neurosim.errors import DataError
 from neurosim.io.hdf5 import (ResultFile, create_result, open_result, read_energy, read_parts,
                               scalar_attrs, write_energy, write_section)
+from neurosim.reservoir.branching import defined
 from neurosim.reservoir.energy import LSMActivity
 from neurosim.reservoir.pipeline import SPLITS, LSMResult, RecordedSpikes, SplitFeatures
 from neurosim.reservoir.readout import ReadoutResult
@@ -65,7 +68,8 @@ def save_lsm(result: LSMResult, path: str | os.PathLike) -> Path:
         acc.attrs["softmax_best_epoch"] = result.softmax.best_epoch
         acc.attrs["softmax_learning_rate"] = result.softmax.hyper
         acc.attrs["ridge_alpha"] = result.ridge.hyper
-        acc.attrs["branching_factor"] = result.branching_factor
+        if result.branching_factor is not None:
+            acc.attrs["branching_factor"] = result.branching_factor
         for split, curve in result.softmax.curves.items():
             f.create_dataset(f"readout/softmax/{split}", data=curve)
         f.create_dataset("branching", data=result.branching)
@@ -108,7 +112,7 @@ def read_lsm(rf: ResultFile, features: bool = True) -> LSMResult:
     return LSMResult(
         name=str(f.attrs["name"]), config_text=rf.header.config,
         features=_features(f) if features else {}, softmax=softmax, ridge=ridge,
-        branching=f["branching"][()], w_ini=w_ini, n_synapses=int(w_ini.size),
+        branching=defined(f["branching"][()]), w_ini=w_ini, n_synapses=int(w_ini.size),
         timings=rf.section("timing"),
         counters={key: int(value) for key, value in rf.section("counter").items()},
         recorded=_recorded(f), structure=structure, energy=read_energy(f))

@@ -50,8 +50,7 @@ def run_task(cfg: LSMConfig, *, output: str | None, threads: int | None, quiet: 
         f"  test accuracy  {100 * result.softmax.test_accuracy:.2f} % softmax "
         f"(validation {100 * result.softmax.validation_accuracy:.2f} %, epoch "
         f"{result.softmax.best_epoch + 1}), {100 * result.ridge.test_accuracy:.2f} % ridge",
-        f"  branching factor {result.branching_factor:.3f} "
-        f"({result.branching.size} test samples)",
+        f"  branching factor {result.branching_text()}",
         f"  initialisation {c['init_samples']:,} samples in {t['init_s']:.1f} s; "
         f"{c['samples']:,} samples in {t['samples_s']:.1f} s ({sample_rate:.1f} samples/s, "
         f"{event_rate:.3g} synaptic events/s); readout {t['readout_s']:.1f} s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -63,6 +64,25 @@ def test_small_nalsm_learns_above_chance(dataset, tmp_path, capsys):
     softmax, ridge = train_readouts(load_config_text(cfg_file.read_text(), "small"), a)
     assert softmax.test_accuracy == pytest.approx(summary["softmax_test"])
     assert ridge.test_accuracy == pytest.approx(summary["ridge_test"])
+
+
+def test_a_silent_liquid_has_no_branching_factor_rather_than_nan(dataset, tmp_path, capsys):
+    """A threshold no neuron reaches: no spike, so no sample has a branching factor;
+    the file, the summary, the figure and ``neurosim metrics`` all say so."""
+    cfg_file = tmp_path / "silent.yaml"
+    cfg_file.write_text(SMALL.format(path=dataset, out=tmp_path))
+    out = tmp_path / "silent.h5"
+    assert main(["run", str(cfg_file), "-o", str(out), "--set", "neuron.threshold=1e12",
+                 "--set", "data.train=20", "--set", "data.validation=10", "--set", "data.test=10",
+                 "--set", "readout.epochs=1", "--set", "protocol.init_samples=10"]) == 0
+    assert "branching factor undefined (no spikes in the recorded test samples)" in \
+        capsys.readouterr().out
+    assert "branching_factor" not in load_summary(out)
+    with h5py.File(out) as f:
+        assert f["branching"].shape == (0,)
+    assert out.with_suffix(".png").is_file()
+    assert main(["metrics", str(out), "--metric", "branching_factor"]) == 0
+    assert "undefined" in capsys.readouterr().out
 
 
 def test_softmax_learning_rate_is_chosen_on_validation(dataset):
