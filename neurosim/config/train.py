@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from neurosim.config.base import StrictModel, problems_error
+from neurosim.config.base import PathText, StrictModel, problems_error
 from neurosim.config.run import Output
 from neurosim.models.lif_discrete import LifDiscreteParams
 
@@ -54,7 +54,7 @@ class TrainData(StrictModel):
 
     dataset: Literal["fashion_mnist"] = "fashion_mnist"
     """Data set (read from its standard idx files, never downloaded)."""
-    path: str | None = None
+    path: PathText | None = None
     """Folder of the idx files; None: /usr/share/datasets/fashion-mnist."""
     train: int = Field(default=50000, ge=1, le=50000)
     """Training samples (from the first 50,000 training images)."""

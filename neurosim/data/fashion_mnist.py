@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neurosim.config.base import shown
 from neurosim.errors import DataError
 
 DEFAULT_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -66,13 +67,30 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return np.frombuffer(data, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
+def _check_folder(folder: Path) -> None:
+    """One :class:`DataError` for a path that cannot be a folder (a file, too long,
+    no permission), which the file look-up would not report or raise raw."""
+    try:
+        if not folder.exists() or folder.is_dir():
+            return
+        why = "not a folder"
+    except OSError as err:
+        why = err.strerror or str(err)
+    raise DataError(f"the Fashion-MNIST folder {shown(str(folder))} (config key data.path) "
+                    f"cannot be used: {why}")
+
+
 def _find(folder: Path, stem: str) -> Path:
     for name in (stem + ".gz", stem):
-        if (folder / name).is_file():
-            return folder / name
+        try:
+            if (folder / name).is_file():
+                return folder / name
+        except OSError as err:  # e.g. a folder without read permission
+            raise DataError(f"cannot look for {name} in {shown(str(folder))} (config key "
+                            f"data.path): {err.strerror or err}") from None
     raise DataError(
-        f"Fashion-MNIST file {stem}[.gz] not found in {str(folder)!r}: install the data set with "
-        "'apt-get install -y dataset-fashion-mnist' or set the dataset path "
+        f"Fashion-MNIST file {stem}[.gz] not found in {shown(str(folder))}: install the data set "
+        "with 'apt-get install -y dataset-fashion-mnist' or set the dataset path "
         "(config key data.path) to a folder holding the four idx files"
     )
 
@@ -86,6 +104,7 @@ def load_fashion_mnist(path: str | os.PathLike | None = None) -> dict[str, Split
         Folder of the idx files; :data:`DEFAULT_DIR` if None.
     """
     folder = DEFAULT_DIR if path is None else Path(path)
+    _check_folder(folder)
     splits = {}
     for split, (image_stem, label_stem) in _FILES.items():
         image_file, label_file = _find(folder, image_stem), _find(folder, label_stem)

@@ -7,9 +7,12 @@ import struct
 
 import numpy as np
 import pytest
+import yaml
 
+from neurosim.cli import main
+from neurosim.config import dump_config, load_config
 from neurosim.data import load_fashion_mnist, read_idx
-from neurosim.errors import DataError
+from neurosim.errors import ConfigError, DataError
 
 
 def write_idx(path, array: np.ndarray, compress: bool = True) -> None:
@@ -76,3 +79,30 @@ def test_missing_dataset_says_how_to_install(tmp_path):
     with pytest.raises(DataError, match="apt-get install -y dataset-fashion-mnist") as err:
         load_fashion_mnist(tmp_path / "nowhere")
     assert "data.path" in str(err.value)
+
+
+@pytest.mark.parametrize("name, why", [("x" * 2**20, "File name too long"),
+                                       ("file", "not a folder")], ids=["1 MB long", "a file"])
+def test_an_unusable_folder_is_one_short_data_error(tmp_path, name, why):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DataError, match=why) as err:
+        load_fashion_mnist(tmp_path / name)
+    assert "data.path" in str(err.value) and len(str(err.value)) < 200
+
+
+@pytest.mark.parametrize("config", ["snn_fashion", "convert_fashion", "lsm_fashion", "rram_lsm"])
+def test_every_task_refuses_a_nul_in_its_data_path(config):
+    with pytest.raises(ConfigError, match="data.path: .* NUL"):
+        load_config(config, ['data.path="a\\0b"'])
+
+
+def test_a_run_with_an_overlong_data_path_ends_in_one_error_line(tmp_path, capsys):
+    tree = yaml.safe_load(dump_config(load_config("nalsm_fashion")))
+    tree["data"]["path"] = "x" * 2**20
+    cfg = tmp_path / "long.yaml"
+    cfg.write_text(yaml.safe_dump(tree, sort_keys=False))
+    out = tmp_path / "r.h5"
+    assert main(["run", str(cfg), "--output", str(out), "--quiet", "--no-plot"]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.splitlines()) == 1 and "too long" in err
+    assert not out.exists()
