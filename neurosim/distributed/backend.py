@@ -13,14 +13,13 @@ any number of ranks.
 
 from __future__ import annotations
 
-import time
-
 import numba
 import numpy as np
 
 from neurosim.backends.base import ChunkOutput
 from neurosim.backends.cpu import CpuBackend
-from neurosim.engine import exchange, kernels
+from neurosim.distributed.collectives import bindings, comm_handle
+from neurosim.distributed.loop import exchange_loop
 
 class DistributedCpuBackend(CpuBackend):
     """:class:`CpuBackend` on ``network.partition``'s neurons, exchanging over ``comm``."""
@@ -34,8 +33,8 @@ class DistributedCpuBackend(CpuBackend):
         part = network.partition
         self.rank, self.ranks = part.rank, part.ranks
         self._global_count = np.zeros(network.n_neurons, dtype=np.int64)
-        self._rec_step = np.empty(0, np.int64)
-        self._rec_idx = np.empty(0, np.int32)
+        self._comm_handle = comm_handle(comm)
+        self._mpi = tuple(bindings())
         #: Seconds spent in the collectives and bytes received, for the benchmarks.
         self.exchange_s = 0.0
         self.exchanged_bytes = 0
@@ -44,58 +43,43 @@ class DistributedCpuBackend(CpuBackend):
     def advance(self, step0, n_steps, ext_ptr, ext_idx, record_spikes, trace_idx, trace_every):
         net = self.network
         self._ensure_hist_width(ext_ptr)
-        n_pops = len(net.populations)
-        pop_counts = np.zeros((n_steps, n_pops), dtype=np.int32)
+        pop_counts = np.zeros((n_steps, len(net.populations)), dtype=np.int32)
         own = trace_idx % self.ranks == self.rank
         own_trace = (trace_idx[own] // self.ranks).astype(np.int64)
         n_samples = (step0 + n_steps) // trace_every - step0 // trace_every
         traces = np.zeros((n_samples, own_trace.size, 1 + self.syn.shape[0]), dtype=net.dtype)
         trace_n = np.zeros(1, dtype=np.int64)
         record = record_spikes and self.rank == 0
-        rec_step, rec_idx = self._rec_step, self._rec_idx
         rec_n = np.zeros(1, dtype=np.int64)
         astrocytes = np.zeros((n_steps, self._plastic["astrocyte"].size))
         plastic = self._plastic
-        state = (plastic["rules"], plastic["a_minus"], plastic["trace_pre"],
-                 plastic["trace_post"], plastic["astrocyte"], astrocytes)
-        no_ext = np.zeros(self.interval + 1, dtype=np.int64)
-        no_idx = np.empty(0, dtype=ext_idx.dtype)
-        counts = np.zeros(self.interval, dtype=np.int64)
-        sent = np.empty(self.interval * net.n_local, dtype=np.int32)
-        run_serial, run_parallel = kernels.step_loops(self.models, False)
+        stats = np.array([self.exchange_s, self.exchanges, self.exchanged_bytes], dtype=np.float64)
+        run = exchange_loop(self.models, self.parts > 1)
+        parts = (self.part_bounds, self.cuts) if self.parts > 1 else ()
         numba.set_num_threads(max(1, min(self.threads, numba.config.NUMBA_NUM_THREADS)))
         done = 0
-        while done < n_steps:
-            steps = min(self.interval, n_steps - done)
-            args = (step0 + done, steps, self.v, self.syn, self.groups, net.indptr, net.targets,
-                    self._weights, net.dmin, net.n_slots, self.hist, self.hist_len, no_ext,
-                    no_idx, self._spike_count, pop_counts[done:], self._events, False, rec_step,
-                    rec_idx, rec_n, own_trace, trace_every, traces, trace_n,
-                    (state[:5] + (astrocytes[done:],)), self._plastic_args)
-            if self.parts > 1:
-                run_parallel(*args, self.part_bounds, self.cuts)
-            else:
-                run_serial(*args)
-            n = exchange.own_spikes(step0 + done, steps, self.hist, self.hist_len, self.rank,
-                                    self.ranks, counts, sent)
-            t0 = time.perf_counter()
-            all_counts, spikes = self._exchange(counts[:steps], sent[:n])
-            self.exchange_s += time.perf_counter() - t0
-            lo, hi = ext_ptr[done], ext_ptr[done + steps]
-            if record and rec_n[0] + spikes.size + hi - lo > rec_step.size:
-                rec_step, rec_idx = self._grow(rec_step, rec_idx, rec_n[0] + spikes.size + hi - lo)
-            exchange.join_spikes(step0 + done, steps, all_counts, spikes,
-                                 ext_ptr[done:done + steps + 1] - lo, ext_idx[lo:hi], self.hist,
-                                 self.hist_len, self._global_count, record, rec_step, rec_idx,
-                                 rec_n, net.plasticity is not None, self._weights,
-                                 (state[:5] + (astrocytes[done:],)), self._plastic_args)
-            done += steps
+        while done < n_steps:  # again after growing the recording buffers
+            done += run(self._mpi, step0 + done, n_steps - done, self.interval, self._comm_handle,
+                        self.rank, self.ranks, self.v, self.syn, self.groups, net.indptr,
+                        net.targets, self._weights, net.dmin, net.n_slots, self.hist,
+                        self.hist_len, ext_ptr[done:] - ext_ptr[done], ext_idx[ext_ptr[done]:],
+                        self._spike_count, self._global_count, pop_counts[done:], self._events,
+                        record, self._rec_step, self._rec_idx, rec_n, own_trace, trace_every,
+                        traces, trace_n, plastic["rules"], plastic["a_minus"],
+                        plastic["trace_pre"], plastic["trace_post"], plastic["astrocyte"],
+                        astrocytes[done:], self._plastic_args, net.plasticity is not None,
+                        parts, stats)
+            if done < n_steps:
+                self._grow(rec_n[0] + self.interval * self.hist.shape[1]
+                           + ext_ptr[min(done + self.interval, n_steps)] - ext_ptr[done])
+        self.exchange_s, self.exchanges, self.exchanged_bytes = (
+            float(stats[0]), int(stats[1]), int(stats[2]))
         self.comm.Allreduce(self.comm_in_place(), pop_counts)
         traces = traces[: trace_n[0]]
         traces[..., 0] = self._membrane(traces[..., 0], own_trace)
         return ChunkOutput(
-            spike_steps=rec_step[: rec_n[0]].copy(),
-            spike_neurons=rec_idx[: rec_n[0]].copy(),
+            spike_steps=self._rec_step[: rec_n[0]].copy(),
+            spike_neurons=self._rec_idx[: rec_n[0]].copy(),
             pop_counts=pop_counts,
             traces=self._gather_traces(traces, own, trace_idx.size),
             astrocytes=astrocytes,
@@ -107,17 +91,6 @@ class DistributedCpuBackend(CpuBackend):
 
         return MPI.IN_PLACE
 
-    def _exchange(self, counts: np.ndarray, sent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every rank's spike counts per step ``(ranks, steps)`` and spikes, rank after rank."""
-        all_counts = np.empty((self.ranks, counts.size), dtype=np.int64)
-        self.comm.Allgather(counts, all_counts)
-        sizes = all_counts.sum(axis=1)
-        spikes = np.empty(int(sizes.sum()), dtype=np.int32)
-        self.comm.Allgatherv(sent, (spikes, sizes))
-        self.exchanges += 1
-        self.exchanged_bytes += spikes.nbytes + all_counts.nbytes
-        return all_counts, spikes
-
     def _gather_traces(self, traces: np.ndarray, own: np.ndarray, n_traced: int) -> np.ndarray:
         if not n_traced:
             return traces
@@ -127,13 +100,12 @@ class DistributedCpuBackend(CpuBackend):
             full[:, where] = block
         return full
 
-    def _grow(self, steps: np.ndarray, neurons: np.ndarray, need: int):
+    def _grow(self, need: int) -> None:
         """Recording buffers with room for ``need`` spikes, keeping what they hold."""
-        size = max(need, 2 * steps.size, 1024)
-        grown = np.empty(size, np.int64), np.empty(size, np.int32)
-        grown[0][: steps.size], grown[1][: neurons.size] = steps, neurons
-        self._rec_step, self._rec_idx = grown
-        return grown
+        size = max(need, 2 * self._rec_step.size, 1024)
+        steps, neurons = np.empty(size, np.int64), np.empty(size, np.int32)
+        steps[: self._rec_step.size], neurons[: self._rec_idx.size] = self._rec_step, self._rec_idx
+        self._rec_step, self._rec_idx = steps, neurons
 
     def spike_counts(self) -> np.ndarray:
         return self._global_count
