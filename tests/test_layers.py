@@ -15,7 +15,8 @@ import neurosim
 #: Lowest first; a module belongs to the layer of its longest matching prefix.
 LAYERS = [
     ["neurosim.errors", "neurosim.units", "neurosim.seeds", "neurosim.numba_settings",
-     "neurosim.numba_cache", "neurosim.result", "neurosim.progress", "neurosim.tasks"],
+     "neurosim.numba_cache", "neurosim.result", "neurosim.progress", "neurosim.tasks",
+     "neurosim.threads"],
     ["neurosim.config.base", "neurosim.config.values", "neurosim.config.crossbar"],
     ["neurosim.models"],
     ["neurosim.config"],
