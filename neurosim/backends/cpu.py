@@ -95,12 +95,9 @@ class CpuBackend(Backend):
     def advance(self, step0, n_steps, ext_ptr, ext_idx, record_spikes, trace_idx, trace_every):
         net = self.network
         self._ensure_hist_width(ext_ptr)
-        pop_counts = np.zeros((n_steps, len(net.populations)), dtype=np.int32)
-        n_samples = (step0 + n_steps) // trace_every - step0 // trace_every
-        traces = np.zeros((n_samples, trace_idx.size, 1 + self.syn.shape[0]), dtype=net.dtype)
-        trace_n = np.zeros(1, dtype=np.int64)
+        pop_counts, traces, trace_n, astrocytes = self._chunk_buffers(step0, n_steps,
+                                                                      trace_idx.size, trace_every)
         rec_steps, rec_neurons = [], []
-        astrocytes = np.zeros((n_steps, self._plastic["astrocyte"].size))
         plastic = self._plastic
         done = 0
         numba.set_num_threads(max(1, min(self.threads, numba.config.NUMBA_NUM_THREADS)))
@@ -132,6 +129,16 @@ class CpuBackend(Backend):
             traces=traces,
             astrocytes=astrocytes,
         )
+
+    def _chunk_buffers(self, step0: int, n_steps: int, n_traced: int, trace_every: int):
+        """What the step loops fill in a chunk: spikes per step and population, trace
+        samples (and a counter of them), astrocyte activity per step."""
+        net = self.network
+        pop_counts = np.zeros((n_steps, len(net.populations)), dtype=np.int32)
+        n_samples = (step0 + n_steps) // trace_every - step0 // trace_every
+        traces = np.zeros((n_samples, n_traced, 1 + self.syn.shape[0]), dtype=net.dtype)
+        astrocytes = np.zeros((n_steps, self._plastic["astrocyte"].size))
+        return pop_counts, traces, np.zeros(1, dtype=np.int64), astrocytes
 
     def _run_kernel(self, args: tuple, plastic: tuple) -> int:
         """Run the compiled step loop (:func:`kernels.step_loops`) on ``args``, the

@@ -20,6 +20,7 @@ from neurosim.backends.base import ChunkOutput
 from neurosim.backends.cpu import CpuBackend
 from neurosim.distributed.collectives import bindings, comm_handle
 from neurosim.distributed.loop import exchange_loop
+from neurosim.distributed.run import summed
 
 class DistributedCpuBackend(CpuBackend):
     """:class:`CpuBackend` on ``network.partition``'s neurons, exchanging over ``comm``."""
@@ -43,15 +44,12 @@ class DistributedCpuBackend(CpuBackend):
     def advance(self, step0, n_steps, ext_ptr, ext_idx, record_spikes, trace_idx, trace_every):
         net = self.network
         self._ensure_hist_width(ext_ptr)
-        pop_counts = np.zeros((n_steps, len(net.populations)), dtype=np.int32)
         own = trace_idx % self.ranks == self.rank
         own_trace = (trace_idx[own] // self.ranks).astype(np.int64)
-        n_samples = (step0 + n_steps) // trace_every - step0 // trace_every
-        traces = np.zeros((n_samples, own_trace.size, 1 + self.syn.shape[0]), dtype=net.dtype)
-        trace_n = np.zeros(1, dtype=np.int64)
+        pop_counts, traces, trace_n, astrocytes = self._chunk_buffers(step0, n_steps,
+                                                                      own_trace.size, trace_every)
         record = record_spikes and self.rank == 0
         rec_n = np.zeros(1, dtype=np.int64)
-        astrocytes = np.zeros((n_steps, self._plastic["astrocyte"].size))
         plastic = self._plastic
         stats = np.array([self.exchange_s, self.exchanges, self.exchanged_bytes], dtype=np.float64)
         run = exchange_loop(self.models, self.parts > 1)
@@ -74,7 +72,7 @@ class DistributedCpuBackend(CpuBackend):
                            + ext_ptr[min(done + self.interval, n_steps)] - ext_ptr[done])
         self.exchange_s, self.exchanges, self.exchanged_bytes = (
             float(stats[0]), int(stats[1]), int(stats[2]))
-        self.comm.Allreduce(self.comm_in_place(), pop_counts)
+        pop_counts = summed(self.comm, pop_counts)
         traces = traces[: trace_n[0]]
         traces[..., 0] = self._membrane(traces[..., 0], own_trace)
         return ChunkOutput(
@@ -84,12 +82,6 @@ class DistributedCpuBackend(CpuBackend):
             traces=self._gather_traces(traces, own, trace_idx.size),
             astrocytes=astrocytes,
         )
-
-    @staticmethod
-    def comm_in_place():
-        from mpi4py import MPI
-
-        return MPI.IN_PLACE
 
     def _gather_traces(self, traces: np.ndarray, own: np.ndarray, n_traced: int) -> np.ndarray:
         if not n_traced:

@@ -41,6 +41,15 @@ def world():
     return MPI.COMM_WORLD
 
 
+def summed(comm, array):
+    """``array`` summed element-wise over the ranks (a new array on every rank)."""
+    import numpy as np
+
+    total = np.empty_like(array)
+    comm.Allreduce(np.ascontiguousarray(array), total)
+    return total
+
+
 def quiet_rank() -> bool:
     """Whether this process is a rank other than 0 of an MPI job (rank 0 prints errors)."""
     import os

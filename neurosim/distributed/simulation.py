@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim.distributed.backend import DistributedCpuBackend
+from neurosim.distributed.run import summed
 from neurosim.driver.simulation import Simulation
 from neurosim.errors import ConfigError
 from neurosim.network.build import ProjectionInfo
@@ -44,17 +45,10 @@ def global_projections(projections, comm) -> list[ProjectionInfo]:
     """The projections with synapse counts and out-degrees summed over the ranks."""
     out = []
     for info in projections:
-        outdegree = info.outdegree.copy()
-        comm.Allreduce(_in_place(), outdegree)
+        outdegree = summed(comm, info.outdegree)
         out.append(ProjectionInfo(info.name, info.source, info.target, info.receptor,
                                   int(outdegree.sum()), outdegree, info.weight_factor))
     return out
-
-
-def _in_place():
-    from mpi4py import MPI
-
-    return MPI.IN_PLACE
 
 
 class DistributedSimulation(Simulation):
