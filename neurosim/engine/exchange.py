@@ -47,6 +47,7 @@ def join_spikes(step0, n_steps, counts, spikes, ext_ptr, ext_idx, hist, hist_len
     for r in range(1, ranks):
         start[r] = start[r - 1] + counts[r - 1].sum()
     head = start.copy()
+    heap = np.empty(ranks, dtype=np.int64)  # ranks with spikes left, by their next id
     caller_mode = get_fp_mode()
     set_fp_mode(caller_mode | FTZ_DAZ)
     no_traces = np.empty(0, dtype=np.int64)
@@ -54,20 +55,50 @@ def join_spikes(step0, n_steps, counts, spikes, ext_ptr, ext_idx, hist, hist_len
     for m in range(n_steps):
         row = (step0 + m) % n_hist
         end = head + counts[:, m]
+        size = 0
+        for r in range(ranks):
+            if head[r] < end[r]:
+                heap[size] = r
+                size += 1
+                _sift_up(heap, size - 1, spikes, head)
         n = 0
-        while True:  # merge the ranks' ascending lists
-            best = -1
-            for r in range(ranks):
-                if head[r] < end[r] and (best < 0 or spikes[head[r]] < spikes[head[best]]):
-                    best = r
-            if best < 0:
-                break
+        while size > 0:  # merge the ranks' ascending lists: O(spikes * log ranks)
+            best = heap[0]
             hist[row, n] = spikes[head[best]]
             head[best] += 1
             n += 1
+            if head[best] == end[best]:
+                size -= 1
+                heap[0] = heap[size]
+            _sift_down(heap, size, spikes, head)
         finish_step(m, step0 + m, row, n, hist, hist_len, ext_ptr, ext_idx, spike_count, rec_on,
                     rec_step, rec_idx, rec_n, no_traces, 1, no_buffer, rec_n,
                     hist[0], no_buffer[0])
         if plastic:
             _plasticity(m, row, hist, hist_len, weights, plastic_state, plastic_args)
     set_fp_mode(caller_mode)
+
+
+@njit(cache=True)
+def _sift_up(heap, i, spikes, head):
+    while i > 0:
+        parent = (i - 1) // 2
+        if spikes[head[heap[parent]]] <= spikes[head[heap[i]]]:
+            return
+        heap[parent], heap[i] = heap[i], heap[parent]
+        i = parent
+
+
+@njit(cache=True)
+def _sift_down(heap, size, spikes, head):
+    i = 0
+    while True:
+        least, left = i, 2 * i + 1
+        if left < size and spikes[head[heap[left]]] < spikes[head[heap[least]]]:
+            least = left
+        if left + 1 < size and spikes[head[heap[left + 1]]] < spikes[head[heap[least]]]:
+            least = left + 1
+        if least == i:
+            return
+        heap[least], heap[i] = heap[i], heap[least]
+        i = least

@@ -34,7 +34,7 @@ def _run(out, config, *settings, ranks: int | None = None, timeout: int = 240):
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=MPI_ENV)
 
 
-def _assert_same(one, two) -> None:
+def _assert_same(one, two, ranks: int = 2) -> None:
     a, b = load(one), load(two)
     assert a.spikes.keys() == b.spikes.keys()
     for name in a.spikes:
@@ -46,7 +46,7 @@ def _assert_same(one, two) -> None:
     assert a.counters == b.counters
     assert a.metadata["n_synapses"] == b.metadata["n_synapses"]
     assert a.metadata["delivered_events"] == b.metadata["delivered_events"]
-    assert b.metadata["ranks"] == 2
+    assert b.metadata["ranks"] == ranks
     for proj, weights in (a.weights or {}).items():
         for key in ("pre", "post", "weight"):
             np.testing.assert_array_equal(weights[key], b.weights[proj][key])
@@ -66,6 +66,16 @@ def test_two_ranks_give_the_one_process_result(tmp_path, config, settings):
     _assert_same(tmp_path / "one.h5", tmp_path / "two.h5")
     if "delay" in " ".join(settings):
         assert load(tmp_path / "two.h5").metadata["exchange_every_steps"] == 5
+
+
+def test_three_ranks_give_the_one_process_result(tmp_path):
+    # Three ascending lists to merge per step, and neurons not dividing evenly.
+    settings = ["--set=scale=0.5", "--set=duration=0.1s", *DELAY_5]
+    one = _run(tmp_path / "one.h5", "cuba_scaled", *settings)
+    three = _run(tmp_path / "three.h5", "cuba_scaled", *settings, ranks=3)
+    assert one.returncode == 0, one.stderr
+    assert three.returncode == 0, three.stderr
+    _assert_same(tmp_path / "one.h5", tmp_path / "three.h5", ranks=3)
 
 
 def test_a_failing_rank_stops_every_rank_with_one_error(tmp_path):
