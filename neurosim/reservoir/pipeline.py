@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -152,6 +153,25 @@ def _select(rng: np.random.Generator, pool: np.ndarray, n: int) -> np.ndarray:
     return pool if n == len(pool) else np.sort(rng.choice(pool, n, replace=False))
 
 
+def init_batches(rng: np.random.Generator, n_fit: int, n_init: int, batch: int, done: int = 0
+                 ) -> Iterator[tuple[int, np.ndarray]]:
+    """``(first sample, training-image indices)`` of each initialisation batch from
+    sample ``done`` on: successive permutations of the ``n_fit`` training images,
+    each drawn when reached (the whole order would take 8 bytes a sample, 8 GB for
+    ``init_samples: 10**9``, before the first sample ran)."""
+    perm, drawn = np.zeros(0, np.int64), 0  # permutations drawn; the last is perm
+    for start in range(done, n_init, batch):
+        stop, parts, pos = min(start + batch, n_init), [], start
+        while pos < stop:
+            k = pos // n_fit
+            while drawn <= k:
+                perm, drawn = rng.permutation(n_fit).astype(np.int64), drawn + 1
+            end = min(stop, (k + 1) * n_fit)
+            parts.append(perm[pos - k * n_fit : end - k * n_fit])
+            pos = end
+        yield start, np.concatenate(parts)
+
+
 def readout_inputs(features: dict[str, SplitFeatures]) -> list[tuple[np.ndarray, np.ndarray]]:
     """(L1 features, labels) of the train, validation and test splits."""
     return [(l1_features(features[s].counts), features[s].labels) for s in SPLITS]
@@ -280,8 +300,6 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
 
     # 1. initialisation: one image after another, weights carried
     n_init = cfg.protocol.init_samples if cfg.plasticity.rule != "none" else 0
-    order = np.concatenate([rng_init.permutation(n_fit) for _ in range(-(-n_init // n_fit))]
-                           + [np.zeros(0, np.int64)])[:n_init].astype(np.int64)
     init_steps = cfg.steps(cfg.protocol.init_duration)
     steps = cfg.steps(cfg.protocol.sample_duration)
 
@@ -294,8 +312,7 @@ def run_lsm(cfg: LSMConfig, config_text: str, *, progress: bool = True,
     if checkpoints is not None:
         checkpoints.start(cfg.protocol.dt, at.simulated_steps(init_steps, steps))
     with SampleProgress(n_init, "initialisation", progress) as bar:
-        for start in range(at.init_done, n_init, batch):
-            idx = order[start : start + batch]
+        for start, idx in init_batches(rng_init, n_fit, n_init, batch, at.init_done):
             probs = normalise_images(train_img.images[idx], peak_of["train"])
             _add(at.init_tally, sim.initialise(probs, _ID_OFFSET["init"] + start
                                                + np.arange(len(idx)), init_steps))

@@ -11,9 +11,8 @@ import pytest
 
 from neurosim.cli import main
 from neurosim.config import load_config, load_config_text
-from neurosim.reservoir.pipeline import (SplitFeatures, readout_inputs, softmax_readouts,
-                                         split_peaks,
-                                         train_readouts)
+from neurosim.reservoir.pipeline import (SplitFeatures, init_batches, readout_inputs,
+                                         softmax_readouts, split_peaks, train_readouts)
 from neurosim.reservoir.readout import best_on_validation, l1_features, train_ridge
 from neurosim.reservoir.results import load_features, load_summary
 
@@ -83,6 +82,21 @@ def test_a_silent_liquid_has_no_branching_factor_rather_than_nan(dataset, tmp_pa
     assert out.with_suffix(".png").is_file()
     assert main(["metrics", str(out), "--metric", "branching_factor"]) == 0
     assert "undefined" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("n_fit, n_init, batch, done", [(7, 30, 4, 0), (7, 30, 4, 13),
+                                                         (7, 30, 10, 14), (50, 3, 512, 0)])
+def test_initialisation_batches_are_successive_permutations_drawn_as_reached(
+        n_fit, n_init, batch, done):
+    """The order of the whole initialisation (a resumed run from sample ``done``),
+    without holding it: init_samples 10**9 had died allocating 8 GB before a sample."""
+    rng = np.random.default_rng(1)
+    whole = np.concatenate([rng.permutation(n_fit) for _ in range(-(-n_init // n_fit))])
+    got = list(init_batches(np.random.default_rng(1), n_fit, n_init, batch, done))
+    assert [start for start, _ in got] == list(range(done, n_init, batch))
+    np.testing.assert_array_equal(np.concatenate([idx for _, idx in got]), whole[done:n_init])
+    start, idx = next(init_batches(rng, 50000, 10**12, 512))
+    assert start == 0 and len(idx) == 512
 
 
 def test_softmax_learning_rate_is_chosen_on_validation(dataset):
