@@ -407,7 +407,7 @@ def main() -> None:
                 print(json.dumps({k: row[k] for k in ("cases", "seconds", *OUTCOMES)}), flush=True)
             if outcome.kind not in ("ran", "clean_error"):
                 failure = {"base": name, "kind": outcome.kind, "detail": outcome.detail,
-                           "yaml": text.decode(errors="replace")[:4000]}
+                           "yaml": text.decode(errors="replace")}  # whole: to rerun it
                 failures.append(failure)
                 # One JSON line each as it happens (the summary comes at the end).
                 print(json.dumps(failure), flush=True)

@@ -176,6 +176,17 @@ class ReadoutSection(StrictModel):
     def _one_rate_is_a_list(cls, value):
         return [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
+    @field_validator("learning_rate", "ridge_alphas")
+    @classmethod
+    def _each_value_once(cls, values: list[float], info):
+        # Each value is a whole readout fit (minutes for a large liquid): a
+        # repeated one would only repeat it.
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"{', '.join(f'{v:g}' for v in repeated)} listed more than once; "
+                             f"each {info.field_name} value is tried once, list it once")
+        return values
+
 
 class BranchingSection(StrictModel):
     """Branching factor measurement on the first test samples."""

@@ -274,6 +274,15 @@ def test_negative_ridge_penalties_are_refused(name):
                      "readout.ridge_alphas.1")
 
 
+@pytest.mark.parametrize("name", ["lsm_fashion", "rram_lsm"])
+@pytest.mark.parametrize("key", ["ridge_alphas", "learning_rate"])
+def test_a_readout_value_listed_twice_is_refused(name, key):
+    # 291 zero penalties once made a readout repeat the same 220 s fit for hours.
+    problem = _problem(name, [f"readout.{key}=[0.001, 0.002, 0.01, 0.002, 0.001]"])
+    assert _reported(problem, f"readout.{key}")
+    assert "0.001, 0.002 listed more than once" in problem
+
+
 @pytest.mark.parametrize("source, override, path", [
     ("cuba", f"populations.exc.size={2**31}", "populations.exc.size"),
     ("cuba", "scale=1e30", "populations"),
