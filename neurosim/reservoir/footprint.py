@@ -21,6 +21,7 @@ import numpy as np
 from neurosim.network.build import NetworkFootprint, network_footprint
 from neurosim.network.memory import check_fits
 from neurosim.reservoir.liquid import LiquidSpec, liquid_network
+from neurosim.reservoir.readout import check_history_fits
 
 
 def lsm_bytes(cfg, spec: LiquidSpec, liquid: NetworkFootprint) -> tuple[int, str]:
@@ -39,6 +40,7 @@ def lsm_bytes(cfg, spec: LiquidSpec, liquid: NetworkFootprint) -> tuple[int, str
 
 def check_lsm_fits(cfg, spec: LiquidSpec, limit: int | None = None) -> None:
     """One :class:`~neurosim.errors.ResourceError` before an LSM run that cannot fit."""
+    check_history_fits(cfg.readout.epochs, len(cfg.readout.learning_rate), limit)
     liquid = network_footprint(liquid_network(spec, cfg.seed), np.dtype(np.float32))
     liquid.check(limit)
     need, what = lsm_bytes(cfg, spec, liquid)

@@ -37,6 +37,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurosim.threads import torch_threads
+from neurosim.network.memory import check_fits
+
+
+def check_history_fits(epochs: int, n_rates: int, limit: int | None = None) -> None:
+    """Refuse, before any work, a softmax fit whose per-epoch accuracies
+    (:func:`fit_softmax_stack`'s counts and the curves made of them: 16 B per
+    epoch, split and rate) cannot fit in memory."""
+    check_fits(16 * 3 * epochs * n_rates, f"the softmax readout's accuracies after each of "
+               f"its {epochs:,} epochs ({n_rates} learning rate(s))", limit,
+               remedy="train the readout for fewer epochs")
 
 
 def l1_features(counts: np.ndarray) -> np.ndarray:

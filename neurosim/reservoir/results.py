@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,10 +44,12 @@ from neurosim.errors import DataError
 from neurosim.io.hdf5 import (ResultFile, create_result, open_result, read_energy, read_parts,
                               scalar_attrs, write_energy, write_section)
 from neurosim.reservoir.branching import defined
-from neurosim.reservoir.energy import LSMActivity
 from neurosim.reservoir.pipeline import SPLITS, LSMResult, RecordedSpikes, SplitFeatures
 from neurosim.reservoir.readout import ReadoutResult
 from neurosim.tasks import TASKS
+
+if TYPE_CHECKING:
+    from neurosim.reservoir.energy import LSMActivity
 
 TASK = "lsm_classification"
 FORMAT = TASKS[TASK].result_format
@@ -133,6 +136,8 @@ def plot_file(path: str | os.PathLike, out: str | os.PathLike) -> Path:
 
 def load_activity(path: str | os.PathLike) -> LSMActivity:
     """The counters, synapses and recorded spikes of a saved run."""
+    from neurosim.reservoir.energy import LSMActivity  # matplotlib: not before a run's guard
+
     with open_result(path, TASK) as rf:
         f = rf.file
         counters = {k: int(v) for k, v in rf.section("counter").items()}

@@ -38,8 +38,8 @@ from neurosim.data import load_fashion_mnist, split_pools
 from neurosim.io import check_writable, result_path
 from neurosim.io.hdf5 import (ResultFile, create_result, open_result, read_parts, scalar_attrs,
                               write_section)
-from neurosim.reservoir.readout import (ReadoutResult, best_on_validation, softmax_per_rate,
-                                        train_ridge)
+from neurosim.reservoir.readout import (ReadoutResult, best_on_validation, check_history_fits,
+                                        softmax_per_rate, train_ridge)
 from neurosim.reservoir.rram_lsm import (
     CrossbarSynapses,
     DigitalSynapses,
@@ -139,6 +139,7 @@ def evaluate(cfg: RRAMLSMConfig, events: EventData, synapses) -> SourceResult:
 def run_rram_lsm(cfg: RRAMLSMConfig, config_text: str, *, threads: int | None = None,
                  events: EventData | None = None) -> RRAMLSMResult:
     """Encode (unless ``events`` is given), run both liquids, train the readouts."""
+    check_history_fits(cfg.readout.epochs, len(cfg.readout.learning_rate))
     t0 = time.perf_counter()
     events = load_events(cfg, threads) if events is None else events
     t1 = time.perf_counter()

@@ -9,7 +9,6 @@ from neurosim.driver.checkpoints import CheckpointOptions, RunCheckpoints
 from neurosim.io import check_writable, result_path
 from neurosim.io.checkpoint import discard_checkpoint
 from neurosim.reservoir.pipeline import run_lsm
-from neurosim.reservoir.plots import plot_lsm
 from neurosim.reservoir.results import save_lsm
 
 
@@ -40,7 +39,11 @@ def run_task(cfg: LSMConfig, *, output: str | None, threads: int | None, quiet: 
         result.energy = {r.profile: r.to_dict() for r in reports}
     path = save_lsm(result, out)
     discard_checkpoint(path)
-    plot_path = plot_lsm(result, path.with_suffix(".png")) if cfg.output.plots and plot else None
+    plot_path = None
+    if cfg.output.plots and plot:
+        from neurosim.reservoir.plots import plot_lsm  # matplotlib: not before the run's guard
+
+        plot_path = plot_lsm(result, path.with_suffix(".png"))
     t, c = result.timings, result.counters
     sample_rate = c["samples"] / max(t["samples_s"], 1e-12)
     event_rate = c["synaptic_events"] / max(t["samples_s"], 1e-12)

@@ -104,3 +104,11 @@ def test_a_limit_variable_that_is_no_amount_is_one_error(monkeypatch, text):
     monkeypatch.setenv("NEUROSIM_MEMORY_LIMIT", text)
     with pytest.raises(ResourceError, match="NEUROSIM_MEMORY_LIMIT="):
         available_bytes()
+
+
+@pytest.mark.parametrize("config", ["lsm_fashion", "rram_lsm"])
+def test_a_readout_with_more_epochs_than_memory_is_refused_before_any_work(tmp_path, config):
+    err, rss = refuse(tmp_path, config, "readout.epochs=1000000000")
+    assert err.startswith("error: the softmax readout's accuracies after each of its "
+                          "1,000,000,000 epochs") and "fewer epochs" in err, err
+    assert len(err.splitlines()) == 1 and rss < 400 * 2**20
