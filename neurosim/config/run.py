@@ -111,6 +111,11 @@ class Record(StrictModel):
     """Bin width of population rate histograms."""
     traces: dict[str, Trace] = {}
     """Named state recordings."""
+    store: Literal["memory", "disk"] = "memory"
+    """Where spikes and traces accumulate during the run: ``memory``, or
+    ``disk``: each chunk's are appended to files beside the result and
+    copied into it at the end, so that a long run's recordings need disk
+    space, not RAM (:mod:`neurosim.io.spool`)."""
 
     @field_validator("spikes", mode="before")
     @classmethod
@@ -202,8 +207,9 @@ class RunConfig(StrictModel):
     def sizes(self) -> dict[str, int]:
         """Size of each population after ``scale``: ``round(size * scale)``, at least 1."""
         # floor(x + 0.5) rounds halves up; Python's round() would round 2.5 to 2.
+        # Capped, so that a huge scale gives a size to refuse, not an overflow.
         return {
-            name: max(1, math.floor(pop.size * self.scale + 0.5))
+            name: max(1, math.floor(min(pop.size * self.scale, 2.0**62) + 0.5))
             for name, pop in self.populations.items()
         }
 

@@ -427,3 +427,12 @@ def test_hostile_values_at_every_leaf_give_a_config_error_or_a_config():
 def test_a_list_where_a_distribution_name_belongs():
     message = _problem("cuba", ["populations.exc.initial.v={dist: [normal], mean: 1 mV, std: 1 mV}"])
     assert "unknown distribution" in message
+
+
+@pytest.mark.parametrize("override, path", [
+    (f"populations.exc.size={10**400}", "populations.exc.size"),  # no float holds it
+    ("scale=1e308", "populations"),  # size x scale overflows to inf
+])
+def test_sizes_beyond_any_network_name_their_key(override, path):
+    message = _problem("cuba_scaled", [override])
+    assert _reported(message, path), message
