@@ -32,6 +32,7 @@ def run_task(cfg, *, output: str | None, threads: int | None, quiet: bool, plot:
     from neurosim.driver.simulation import Simulation
     from neurosim.driver.startup import load_numba_registries_without_blas_probe
     from neurosim.io import check_writable, result_path
+    from neurosim.io.spool import discard_spool, spool_folder
     from neurosim.network import build_network
 
     if context is None:
@@ -56,12 +57,17 @@ def run_task(cfg, *, output: str | None, threads: int | None, quiet: bool, plot:
                    if checkpoint is not None and checkpoint.wanted else None)
     load_numba_registries_without_blas_probe()  # ~0.25 s of start-up (see there)
     network = build_network(cfg)
-    sim = Simulation(network, cfg, threads=threads)
-    if checkpoints is not None and checkpoints.saved is not None:
-        sim.restore(checkpoints.saved)
-    context.startup_over()
-    result = sim.finish(progress=not quiet, checkpoints=checkpoints)
-    return save_and_report(result, out, profiles, context, quiet)
+    sim = Simulation(network, cfg, threads=threads, spool=spool_folder(out))
+    try:
+        if checkpoints is not None and checkpoints.saved is not None:
+            sim.restore(checkpoints.saved)
+        context.startup_over()
+        result = sim.finish(progress=not quiet, checkpoints=checkpoints)
+        return save_and_report(result, out, profiles, context, quiet)
+    except BaseException:
+        if checkpoints is None:  # else the spool is the checkpoint's, for --resume
+            discard_spool(out)
+        raise
 
 
 def save_and_report(result, out, profiles, context: RunContext, quiet: bool) -> str:
@@ -69,27 +75,63 @@ def save_and_report(result, out, profiles, context: RunContext, quiet: bool) -> 
     the summary text ("" if ``quiet``)."""
     from neurosim.io import save
     from neurosim.io.checkpoint import discard_checkpoint
+    from neurosim.io.spool import discard_spool
 
     reports = energy_reports(result, profiles)
     result.energy = {r.profile: r.to_dict() for r in reports}
     path = save(result, out)
     discard_checkpoint(path)
+    discard_spool(path)  # its maps in result stay readable
     plotter = context.plotter
-    plot_path = plotter.plot(result, path.with_suffix(".png")) if plotter is not None else None
+    plot_path = None
+    if plotter is not None:
+        shown, title = _plotted(result)
+        plot_path = plotter.plot(shown, path.with_suffix(".png"), title=title)
     if quiet:
         return ""
     text = summary(result, path, plot_path, time.perf_counter() - context.started)
     return f"{text}\n{energy_text(reports)}" if reports else text
 
 
+#: At most about this many spikes are drawn in the raster of a run recorded to
+#: disk, the first ones: all would be read into memory to be sent to the plot worker.
+PLOTTED_SPIKES = 2_000_000
+
+
+def _plotted(result) -> tuple:
+    """What the PNG of ``result`` shows, and the raster's title.
+
+    A run recorded to disk (its spikes are memory maps) is sent without its
+    traces, astrocytes and weights, none of which is drawn, and with spikes up
+    to the time its first :data:`PLOTTED_SPIKES` reached.
+    """
+    from dataclasses import replace
+
+    import numpy as np
+
+    from neurosim.result import SpikeRecord
+
+    records = result.spikes.values()
+    if not any(isinstance(r.times, np.memmap) for r in records):
+        return result, "spikes"
+    share = PLOTTED_SPIKES // max(len(records), 1)
+    until = min((float(r.times[share]) for r in records if r.count > share), default=None)
+    spikes = {name: SpikeRecord(*(np.asarray(a[:np.searchsorted(r.times, until)])
+                                  for a in (r.times, r.indices)))
+              if until is not None else SpikeRecord(np.asarray(r.times), np.asarray(r.indices))
+              for name, r in result.spikes.items()}
+    title = "spikes" if until is None else f"spikes (up to {until:.4g} s)"
+    return replace(result, spikes=spikes, traces={}, astrocytes={}, weights={}), title
+
+
 class _InProcess:
     """A plotter that draws in this process (a run without the command line's worker)."""
 
     @staticmethod
-    def plot(result, path: str | os.PathLike) -> Path:
+    def plot(result, path: str | os.PathLike, title: str = "spikes") -> Path:
         from neurosim.plotting import plot_result
 
-        return plot_result(result, path)
+        return plot_result(result, path, title=title)
 
 
 def summary(result, path: Path, plot_path: Path | None, wall_s: float) -> str:

@@ -29,7 +29,8 @@ _UNIT_BY_INITIAL = {"v": "V", "i": "A", "g": "S"}
 _MAX_LEGEND_ENTRIES = 10
 
 
-def plot_result(result: Result, path: str | os.PathLike, max_neurons: int = 1000) -> Path:
+def plot_result(result: Result, path: str | os.PathLike, max_neurons: int = 1000,
+                title: str = "spikes") -> Path:
     """Write a spike raster (top) and smoothed population rates (bottom) as PNG.
 
     Parameters
@@ -41,6 +42,8 @@ def plot_result(result: Result, path: str | os.PathLike, max_neurons: int = 1000
     max_neurons:
         At most this many neurons (the lowest indices) of each population are
         drawn in the raster, so large networks stay readable and fast to draw.
+    title:
+        The raster's title.
 
     Returns
     -------
@@ -58,6 +61,7 @@ def plot_result(result: Result, path: str | os.PathLike, max_neurons: int = 1000
     )
     colours = _colours(result)
     _draw_raster(raster, result, colours, max_neurons)
+    raster.set_title(title)
     _draw_rates(rates, result, colours)
     rates.set_xlim(0.0, result.duration * 1e3)
     rates.set_xlabel("time (ms)")
@@ -135,7 +139,6 @@ def _draw_raster(ax, result: Result, colours: dict[str, str], max_neurons: int) 
     ax.set_yticks(ticks, labels)
     ax.set_ylim(-0.5, max(offset, 1) - 0.5)
     ax.set_ylabel("neuron")
-    ax.set_title("spikes")
 
 
 def _draw_rates(ax, result: Result, colours: dict[str, str]) -> None:

@@ -44,11 +44,11 @@ class PlotWorker:
             self._proc.start()
         child_end.close()
 
-    def plot(self, result, path: str | os.PathLike) -> Path:
+    def plot(self, result, path: str | os.PathLike, title: str = "spikes") -> Path:
         """Write the raster/rate PNG of ``result`` to ``path`` (see :func:`plot_result`)."""
         if self._conn is not None:
             try:
-                self._conn.send((result, path))
+                self._conn.send((result, title, path))
                 self._sent = True
                 ok, value = self._conn.recv()
             except (EOFError, OSError):  # the child is gone: draw here instead
@@ -59,7 +59,7 @@ class PlotWorker:
                 return value
         from neurosim.plotting import plot_result
 
-        return plot_result(result, path)
+        return plot_result(result, path, title=title)
 
     def close(self) -> None:
         """Reap the child; one never sent a result (the run failed) is killed."""
@@ -86,11 +86,11 @@ def _serve(conn, parents_end) -> None:
     try:
         from neurosim.plotting import plot_result
 
-        result, path = conn.recv()
+        result, title, path = conn.recv()
     except (EOFError, KeyboardInterrupt):  # the run failed or was interrupted
         return
     try:
-        conn.send((True, plot_result(result, path)))
+        conn.send((True, plot_result(result, path, title=title)))
     except KeyboardInterrupt:  # the parent got it too
         return
     except Exception as err:  # noqa: BLE001  (the parent raises it as its own)

@@ -23,9 +23,11 @@ LAYERS = [
     ["neurosim.network", "neurosim.data"],
     ["neurosim.engine", "neurosim.crossbar"],
     ["neurosim.backends"],
-    # The file primitives (atomic result writes, checkpoint files, output locks) sit
+    # The file primitives (atomic result writes, checkpoint files, output locks,
+    # recording spools) sit
     # with the driver that checkpoints through them; the task writers stay above.
-    ["neurosim.driver", "neurosim.io.hdf5", "neurosim.io.checkpoint", "neurosim.io.lock"],
+    ["neurosim.driver", "neurosim.io.hdf5", "neurosim.io.checkpoint", "neurosim.io.lock",
+     "neurosim.io.spool"],
     ["neurosim.io", "neurosim.energy", "neurosim.plotting", "neurosim.plotting_worker",
      "neurosim.reservoir", "neurosim.api"],
     ["neurosim.cli", "neurosim"],

@@ -102,13 +102,14 @@ def run_distributed(cfg, out, *, threads, quiet: bool, context, profiles,
     """
     from neurosim.config import dump_config
     from neurosim.distributed.checkpoints import DistributedCheckpoints
-    from neurosim.distributed.simulation import DistributedSimulation
+    from neurosim.distributed.simulation import DistributedSimulation, check_recording
     from neurosim.network import build_network
     from neurosim.network_task import save_and_report
 
     comm = world()
     rank = comm.rank
     section = cfg.distributed
+    agreed(comm, lambda: check_recording(cfg))  # before any work starts
     checkpoints = None
     if checkpoint is not None and checkpoint.wanted:  # checked before any work starts
         checkpoints = agreed(comm, lambda: DistributedCheckpoints(

@@ -41,6 +41,14 @@ def exchange_interval(network, every: float | None) -> int:
     return steps
 
 
+def check_recording(cfg) -> None:
+    """Refuse what a distributed run cannot record: spooling to disk."""
+    if cfg.record.store == "disk":
+        raise ConfigError("record.store: disk: distributed runs keep their recordings in "
+                          "memory (record.store: memory); to spool them to disk, run in "
+                          "one process")
+
+
 def global_projections(projections, comm) -> list[ProjectionInfo]:
     """The projections with synapse counts and out-degrees summed over the ranks."""
     out = []
@@ -56,6 +64,7 @@ class DistributedSimulation(Simulation):
 
     def __init__(self, network, cfg, comm, every: float | None = None,
                  threads: int | None = None) -> None:
+        check_recording(cfg)
         self.comm = comm
         self.interval = exchange_interval(network, every)
         self._local_synapses = network.n_synapses

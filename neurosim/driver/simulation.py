@@ -18,20 +18,19 @@ from neurosim.backends import get_backend
 from neurosim.config import dump_config
 from neurosim.driver.inputs import PoissonSource, SpikeGeneratorSource, StepCurrent, merge_events
 from neurosim.driver.metadata import run_metadata
+from neurosim.driver.recording import DiskRecordings, MemoryRecordings, TraceSpec
 from neurosim.errors import ConfigError
+from neurosim.io.hdf5 import result_path
+from neurosim.io.spool import spool_folder
+from neurosim.network.memory import chunk_steps
 from neurosim.network.parameters import propagator_table
 from neurosim.units import MAX_STEPS, to_steps
 from neurosim.progress import SimulationProgress
-from neurosim.result import Result, SpikeRecord, TraceRecord
+from neurosim.result import Result
 
 if TYPE_CHECKING:
     from neurosim.driver.checkpoints import RunCheckpoints
 
-#: Work per chunk in neuron-steps: enough that Python's share (inputs,
-#: recording, progress) vanishes, little enough for timely progress updates.
-CHUNK_NEURON_STEPS = 20_000_000
-#: Bounds on a chunk, in steps (small networks; external-event buffers).
-CHUNK_STEPS = (100, 10_000)
 
 
 class Simulation:
@@ -46,12 +45,17 @@ class Simulation:
         currents and what to record).
     backend, threads:
         Override the config's backend name and thread count.
+    spool:
+        With ``record.store: disk``, the folder its recordings are spooled
+        to (:mod:`neurosim.io.spool`); by default the one beside the
+        config's result path.
 
     Successive :meth:`run` calls continue the same simulation; each returns
     the result of everything simulated so far.
     """
 
-    def __init__(self, network, cfg, backend: str | None = None, threads: int | None = None):
+    def __init__(self, network, cfg, backend: str | None = None, threads: int | None = None,
+                 spool=None):
         self.network = network
         self.cfg = cfg
         self.threads = cfg.threads if threads is None else threads
@@ -75,11 +79,9 @@ class Simulation:
                          for c in cfg.currents.values()]
         self._tables: dict[tuple, np.ndarray] = {}
         self._setup_recording()
-        self._spikes = {name: ([], []) for name in self.recorded}
-        self._traces: list[np.ndarray] = []
+        self.recordings = self._make_recordings(spool)
         self.bin_steps = max(1, int(to_steps(cfg.record.rate_bin, dt)))
         self._binned = np.zeros((0, len(network.populations)), dtype=np.int64)
-        self._astrocytes: list[np.ndarray] = []
 
     # -- set-up -------------------------------------------------------------
     def _make_backend(self):
@@ -102,12 +104,24 @@ class Simulation:
             # Kernel columns: v, then the state rows (names checked by the config).
             cols = [list(pop.model.state).index(var) for var in tr.variables]
             neurons = np.asarray(tr.neurons, dtype=np.int64)
-            self.trace_specs.append((name, pop, neurons, list(tr.variables), cols,
-                                     len(idx), every[-1]))
+            factors = np.stack([np.broadcast_to(pop.model.state_factor(pop.params, var),
+                                                (pop.size,))[neurons]
+                                for var in tr.variables], axis=-1)
+            self.trace_specs.append(TraceSpec(name, pop.name, neurons, list(tr.variables),
+                                              cols, len(idx), every[-1], factors))
             idx.extend(pop.start + neurons)
         # One sampling grid for all traces (their gcd); each keeps its own stride.
         self.trace_every = math.gcd(*every) if every else 1
         self.trace_idx = np.asarray(idx, dtype=np.int64)
+
+    def _make_recordings(self, spool):
+        grid, dt = self.trace_every, self.network.dt
+        if self.cfg.record.store == "memory":
+            return MemoryRecordings(self.recorded, self.trace_specs, grid, dt)
+        plasticity = self.network.plasticity
+        astrocytes = [] if plasticity is None else list(plasticity.astrocyte_names)
+        folder = spool_folder(result_path(self.cfg)) if spool is None else spool
+        return DiskRecordings(self.recorded, self.trace_specs, grid, dt, astrocytes, folder)
 
     def _param_table(self) -> np.ndarray:
         """The propagator table with the step currents of the current step
@@ -123,8 +137,7 @@ class Simulation:
 
     def _chunk_end(self, stop: int) -> int:
         """End of the next chunk: a chunk never straddles a current change."""
-        lo, hi = CHUNK_STEPS
-        chunk = min(hi, max(lo, CHUNK_NEURON_STEPS // max(self.network.n_neurons, 1)))
+        chunk = chunk_steps(self.network.n_neurons, self.trace_idx.size / self.trace_every)
         end = min(stop, self.step + chunk)
         for cur in self.currents:
             change = cur.next_change(self.step)
@@ -160,6 +173,7 @@ class Simulation:
                               f"({MAX_STEPS * self.network.dt:,.0f} s at this dt)")
         start = self.step
         record = bool(self.recorded)
+        self.recordings.open(stop)
         t0 = time.perf_counter()
         with SimulationProgress(max(stop - start, 0) * self.network.dt, enabled=progress) as bar:
             while self.step < stop:
@@ -203,16 +217,15 @@ class Simulation:
         for p in range(counts.shape[1]):
             self._binned[:, p] += np.bincount(bins, weights=counts[:, p],
                                               minlength=need).astype(np.int64)
+        spikes = {}
         if self.recorded and out.spike_neurons.size:
             for name in self.recorded:
                 pop = net.population(name)
                 mask = (out.spike_neurons >= pop.start) & (out.spike_neurons < pop.stop)
-                self._spikes[name][0].append(out.spike_steps[mask])
-                self._spikes[name][1].append(out.spike_neurons[mask] - pop.start)
-        if self.trace_idx.size:
-            self._traces.append(out.traces)
-        if out.astrocytes is not None and out.astrocytes.size:
-            self._astrocytes.append(out.astrocytes)
+                spikes[name] = (out.spike_steps[mask], out.spike_neurons[mask] - pop.start)
+        astrocytes = out.astrocytes
+        self.recordings.add(spikes, out.traces if self.trace_idx.size else None,
+                            astrocytes if astrocytes is not None and astrocytes.size else None)
 
     # -- checkpoints --------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:
@@ -230,20 +243,8 @@ class Simulation:
         for k, source in enumerate(self.sources):
             if isinstance(source, PoissonSource):
                 out.update((f"poisson.{k}.{key}", v) for key, v in source.state().items())
-        # Recordings are joined into one block each, and kept joined: a run that
-        # checkpoints often does not join the same chunks again and again.
-        for name, (steps, neurons) in self._spikes.items():
-            joined = (np.concatenate(steps or [np.empty(0, np.int64)]),
-                      np.concatenate(neurons or [np.empty(0, np.int32)]))
-            self._spikes[name] = ([joined[0]], [joined[1]])
-            out[f"recorded.spikes.{name}.steps"], out[f"recorded.spikes.{name}.neurons"] = joined
+        out.update(self.recordings.state())
         out["recorded.binned"] = self._binned.copy()
-        if self._traces:
-            self._traces = [np.concatenate(self._traces)]
-            out["recorded.traces"] = self._traces[0]
-        if self._astrocytes:
-            self._astrocytes = [np.concatenate(self._astrocytes)]
-            out["recorded.astrocytes"] = self._astrocytes[0]
         return out
 
     def restore(self, state: dict[str, np.ndarray]) -> None:
@@ -259,23 +260,14 @@ class Simulation:
         for k, source in enumerate(self.sources):
             if isinstance(source, PoissonSource):
                 source.restore({key: state[f"poisson.{k}.{key}"] for key in ("drawn", "next_time")})
-        self._spikes = {name: ([state[f"recorded.spikes.{name}.steps"]],
-                               [state[f"recorded.spikes.{name}.neurons"]])
-                        for name in self.recorded}
+        self.recordings.restore(state)
         self._binned = np.array(state["recorded.binned"])
-        self._traces = [state["recorded.traces"]] if "recorded.traces" in state else []
-        self._astrocytes = ([state["recorded.astrocytes"]] if "recorded.astrocytes" in state
-                            else [])
 
     # -- result -------------------------------------------------------------
     def _result(self) -> Result:
         net, dt = self.network, self.network.dt
         n_steps = self.step
-        spikes = {}
-        for name, (steps, neurons) in self._spikes.items():
-            st = np.concatenate(steps) if steps else np.empty(0, np.int64)
-            nr = np.concatenate(neurons) if neurons else np.empty(0, np.int32)
-            spikes[name] = SpikeRecord(times=(st + 1) * dt, indices=nr.astype(np.int32))
+        spikes = self.recordings.spike_records()
         bin_s = self.bin_steps * dt
         # The last bin may be partial: divide by the time it actually spans.
         widths = np.full(self._binned.shape[0], bin_s)
@@ -283,7 +275,7 @@ class Simulation:
             widths[-1] = (n_steps - (widths.size - 1) * self.bin_steps) * dt
         rates = {p.name: self._binned[:, i] / (p.size * widths)
                  for i, p in enumerate(net.populations)}
-        traces = self._trace_records(dt)
+        traces = self.recordings.trace_records()
         spike_count = self.backend.spike_counts()
         pop_counters = {
             p.name: {
@@ -327,25 +319,5 @@ class Simulation:
                 "post": (plasticity.post[mine] - net.population(info.target).start).astype(np.int32),
                 "weight": weights[plasticity.position[mine]].astype(np.float64) / plasticity.factor[r],
             }
-        trace = (np.concatenate(self._astrocytes) if self._astrocytes
-                 else np.zeros((0, len(plasticity.astrocyte_names))))
-        return {"weights": out, "astrocytes": {name: trace[:, a].copy() for a, name
-                                               in enumerate(plasticity.astrocyte_names)}}
-
-    def _trace_records(self, dt: float) -> dict[str, TraceRecord]:
-        if not self.trace_specs:
-            return {}
-        data = np.concatenate(self._traces).astype(np.float64)
-        n = data.shape[0]
-        sample_steps = (np.arange(n) + 1) * self.trace_every  # state after these steps
-        records = {}
-        for name, pop, neurons, variables, cols, offset, every in self.trace_specs:
-            keep = np.nonzero(sample_steps % every == 0)[0]
-            block = data[keep][:, offset:offset + neurons.size][:, :, cols].copy()
-            for k, var in enumerate(variables):
-                factor = np.broadcast_to(pop.model.state_factor(pop.params, var), (pop.size,))
-                block[:, :, k] /= factor[neurons]
-            records[name] = TraceRecord(population=pop.name, neurons=neurons,
-                                        variables=variables, times=sample_steps[keep] * dt,
-                                        data=block)
-        return records
+        return {"weights": out,
+                "astrocytes": self.recordings.astrocyte_values(list(plasticity.astrocyte_names))}

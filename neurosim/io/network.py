@@ -40,6 +40,7 @@ import numpy as np
 from neurosim.errors import NumericalError
 from neurosim.io.hdf5 import (ResultFile, create_result, open_result, ordered_group,
                               read_energy, scalar_attrs, set_attrs, write_energy, write_section)
+from neurosim.io.spool import release
 from neurosim.result import TIMING_KEYS, Result, SpikeRecord, TraceRecord
 from neurosim.tasks import DEFAULT_TASK, TASKS
 
@@ -50,6 +51,9 @@ FORMAT_VERSION = TASKS[TASK].result_version
 # Below this many elements, chunking and gzip cost more (header, per-chunk
 # overhead, CPU) than they save.
 _COMPRESS_MIN_ELEMENTS = 4096
+# Large arrays are checked and written this many bytes of rows at a time: a
+# run recorded to disk hands them over as memory maps, never loaded whole.
+_BLOCK_BYTES = 64 * 2**20
 
 
 def save_network(result: Result, path: str | os.PathLike) -> Path:
@@ -89,16 +93,33 @@ def _check_finite(result: Result) -> None:
     arrays += [(f"rates of {name!r}", np.asarray(r), None) for name, r in result.rates.items()]
     arrays += [(f"astrocyte {name!r}", np.asarray(a), None) for name, a in result.astrocytes.items()]
     for what, values, times in arrays:
-        bad = ~np.isfinite(values)
-        if bad.any():
-            when = ""
-            if times is not None:
-                first = np.flatnonzero(bad.reshape(len(times), -1).any(axis=1))[0]
-                when = f" from t = {float(times[first]):g} s"
+        first = _first_non_finite_row(values)
+        if first is not None:
+            when = "" if times is None else f" from t = {float(times[first]):g} s"
             raise NumericalError(
                 f"the run overflowed: {what} holds NaN or infinity{when}; some parameter, "
                 "weight or current is too large for its precision (float32 unless "
                 "precision: float64); nothing was saved")
+
+
+def _row_blocks(values: np.ndarray, align: int = 1):
+    """``(start, rows)`` of ``values`` in blocks of about :data:`_BLOCK_BYTES`,
+    a multiple of ``align`` rows each (an HDF5 chunk's, written whole)."""
+    row_bytes = max(values[:1].nbytes, 1)
+    step = max(1, _BLOCK_BYTES // row_bytes // align) * align
+    for start in range(0, len(values), step):
+        yield start, values[start:start + step]
+
+
+def _first_non_finite_row(values: np.ndarray) -> int | None:
+    if values.ndim == 0:
+        return None if np.isfinite(values) else 0
+    for start, block in _row_blocks(values):
+        bad = ~np.isfinite(block.reshape(len(block), -1)).all(axis=1)
+        release(block)
+        if bad.any():
+            return start + int(np.flatnonzero(bad)[0])
+    return None
 
 
 def load_network(path: str | os.PathLike) -> Result:
@@ -214,9 +235,12 @@ def _dataset(group: h5py.Group, name: str, data: np.ndarray) -> None:
     if data.size > _COMPRESS_MIN_ELEMENTS:
         # gzip level 1: most of the gain for a fraction of the CPU time;
         # shuffle groups the bytes of floats/ints so they compress better.
-        group.create_dataset(
-            name, data=data, chunks=True, compression="gzip",
+        ds = group.create_dataset(
+            name, shape=data.shape, dtype=data.dtype, chunks=True, compression="gzip",
             compression_opts=1, shuffle=True,
         )
+        for start, block in _row_blocks(data, ds.chunks[0]):
+            ds[start:start + len(block)] = block
+            release(block)
     else:
         group.create_dataset(name, data=data)

@@ -230,7 +230,8 @@ class NetworkFootprint:
         if self.traces > self.network:
             check_fits(self.total, f"{self.describe()} with its traces "
                        f"({self.traces / 2**30:.3g} GiB of them)", limit,
-                       remedy="trace fewer neurons, at a longer interval, or run for less time")
+                       remedy="trace fewer neurons, at a longer interval or for less time, "
+                       "or keep the recordings on disk (record.store: disk)")
         check_fits(self.total, self.describe(), limit)
 
 
@@ -253,7 +254,7 @@ def network_footprint(cfg, dtype: np.dtype) -> NetworkFootprint:
     network = (int(synapses * 1.05 * (4 + itemsize)) + neurons * ((1 + rows) * itemsize + 4 + 64)
                + placed * 3 * 3 * 8)
     return NetworkFootprint(cfg.name, neurons, synapses, network,
-                            trace_bytes(cfg, 1 + rows, itemsize))
+                            trace_bytes(cfg, 1 + rows, itemsize, neurons))
 
 
 def build_network(cfg, dtype: np.dtype | None = None, memory_limit: int | None = None,

@@ -14,6 +14,26 @@ from neurosim.units import to_steps
 #: for a shared machine, or a job whose limit the OS does not show.
 LIMIT_VARIABLE = "NEUROSIM_MEMORY_LIMIT"
 
+#: Work per chunk of a run in neuron-steps: enough that Python's share (inputs,
+#: recording, progress) vanishes, little enough for timely progress updates.
+CHUNK_NEURON_STEPS = 20_000_000
+#: Bounds on a chunk, in steps (small networks; external-event buffers).
+CHUNK_STEPS = (100, 10_000)
+#: Neuron samples of state traces per chunk, at most (above the lower bound):
+#: what a run recording to disk holds of its traces.
+CHUNK_TRACE_SAMPLES = 1_000_000
+
+
+def chunk_steps(n_neurons: int, traced_per_step: float = 0.0) -> int:
+    """Steps a run of ``n_neurons`` neurons advances per chunk (before cuts at
+    current changes and checkpoints), ``traced_per_step`` neurons' states
+    sampled per step; what it records per chunk is what it holds."""
+    lo, hi = CHUNK_STEPS
+    steps = CHUNK_NEURON_STEPS // max(n_neurons, 1)
+    if traced_per_step > 0:
+        steps = min(steps, int(CHUNK_TRACE_SAMPLES / traced_per_step))
+    return min(hi, max(lo, steps))
+
 
 def available_bytes() -> int:
     """Memory this process can count on now: the OS's MemAvailable (total RAM
@@ -77,20 +97,27 @@ def check_fits(estimate: int, what: str, limit: int | None = None,
         )
 
 
-def trace_bytes(cfg, columns: int, itemsize: int) -> int:
-    """Peak bytes of the state traces a run config records.
+def trace_bytes(cfg, columns: int, itemsize: int, n_neurons: int) -> int:
+    """Peak bytes of memory the state traces a run config records take.
 
     The kernels sample every traced neuron's ``columns`` state values (of
     ``itemsize`` bytes) on one grid, the gcd of the traces' intervals; at
-    the end the chunks are joined (a second copy), widened to float64 and
-    cut into the traces' records, which is the peak: ``2 * itemsize + 16``
-    bytes per sampled value.
+    the end the chunks are joined (a second copy), and each trace's values
+    are taken out and widened to float64: ``2 * itemsize * columns`` bytes
+    per sampled neuron, ``itemsize + 8`` per value of a trace.  With
+    ``record.store: disk`` that happens one chunk (:func:`chunk_steps` of the
+    network's ``n_neurons``) at a time.
     """
     traces = cfg.record.traces.values()
     if not traces:
         return 0
     every = [max(1, int(to_steps(t.interval if t.interval is not None else cfg.dt, cfg.dt)))
              for t in traces]
-    samples = int(to_steps(cfg.duration, cfg.dt)) // math.gcd(*every)
+    grid = math.gcd(*every)
+    steps = int(to_steps(cfg.duration, cfg.dt))
     neurons = sum(len(t.neurons) for t in traces)
-    return samples * neurons * columns * (2 * itemsize + 16)
+    if cfg.record.store == "disk":
+        steps = min(steps, chunk_steps(n_neurons, neurons / grid) + grid)
+    kernel = steps // grid * neurons * 2 * itemsize * columns
+    values = sum(steps // k * len(t.neurons) * len(t.variables) for t, k in zip(traces, every))
+    return kernel + values * (itemsize + 8)

@@ -102,3 +102,12 @@ def test_an_exchange_interval_beyond_the_minimum_delay_is_refused(tmp_path):
     assert len(errors) == 1, job.stderr
     assert "exchange_every" in errors[0] and "minimum delay of 1 step" in errors[0]
     assert not (tmp_path / "r.h5").exists()
+
+
+def test_recording_to_disk_is_refused_before_any_work(tmp_path):
+    job = _run(tmp_path / "r.h5", "cuba", "--set=duration=0.05s", "--set=record.store=disk",
+               ranks=2)
+    assert job.returncode == 2
+    errors = [line for line in job.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "record.store: disk" in errors[0], job.stderr
+    assert not any(tmp_path.iterdir())
