@@ -31,13 +31,14 @@ ONE_RUN = """
 import json, os, sys, time
 import neurosim.plotting_worker as pw
 
-def serve(conn):
+def serve(conn, parents_end):
+    parents_end.close()
     c0 = time.process_time()
     from neurosim.plotting import plot_result
     c1 = time.process_time()
-    result, path = conn.recv()
+    result, title, path = conn.recv()
     c2 = time.process_time()
-    out = plot_result(result, path)
+    out = plot_result(result, path, title=title)
     conn.send((True, out))
     os.write(int(sys.argv[2]), json.dumps({"import_s": c1 - c0, "draw_s": time.process_time() - c2}).encode())
 
@@ -46,13 +47,13 @@ init, plot = pw.PlotWorker.__init__, pw.PlotWorker.plot
 def timed_init(self):
     marks["fork_s"] = time.process_time()
     init(self)
-def timed_plot(self, result, path):
+def timed_plot(self, result, path, title="spikes"):
     marks["send_s"] = time.process_time()
-    return plot(self, result, path)
+    return plot(self, result, path, title)
 pw._serve, pw.PlotWorker.__init__, pw.PlotWorker.plot = serve, timed_init, timed_plot
 
 from neurosim.cli import main
-assert main(["run", "cuba", "--quiet", "--output", sys.argv[1]]) == 0
+assert main(["run", "cuba", "--quiet", "--force", "--output", sys.argv[1]]) == 0
 print(json.dumps(marks))
 """
 
