@@ -115,9 +115,9 @@ def parse_params(model_name: str, params: Mapping[str, Any]) -> dict[str, Any]:
 class Population(StrictModel):
     """A group of neurons of one model."""
 
-    size: int = Field(ge=1, le=2**30 - 1)
-    """Number of neurons before ``RunConfig.scale`` is applied (at most 2^30 - 1,
-    as in the whole network: synapse targets are 32-bit)."""
+    size: int = Field(ge=1, le=2**53)
+    """Number of neurons before ``RunConfig.scale`` is applied (below 2^53, so that
+    ``size x scale`` is exact; a network is limited to 2^30 - 1 neurons when built)."""
     model: str
     """Neuron model name (:func:`neurosim.models.get_model`)."""
     # validate_default: an omitted ``params`` still gets the model's defaults.

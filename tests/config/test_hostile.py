@@ -431,6 +431,7 @@ def test_a_list_where_a_distribution_name_belongs():
 
 @pytest.mark.parametrize("override, path", [
     (f"populations.exc.size={10**400}", "populations.exc.size"),  # no float holds it
+    (f"populations.exc.size={2**60}", "populations"),  # neuron indices are 32-bit
     ("scale=1e308", "populations"),  # size x scale overflows to inf
 ])
 def test_sizes_beyond_any_network_name_their_key(override, path):
