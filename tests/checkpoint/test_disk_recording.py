@@ -94,9 +94,11 @@ def test_a_long_runs_recording_memory_stays_bounded(tmp_path):
                               timeout=300)
         assert proc.returncode == 0, proc.stderr
         peaks[duration] = int(proc.stdout.split()[-1])
-    # 2 s of trace is 512 MB in the result (the memory store peaks near 3 GB).
+    # The extra 1.5 s is 384 MB more in the result, ~2.3 GB more at the memory
+    # store's peak; on disk the peak stays (whatever numba's compiling adds to both).
+    with h5py.File(tmp_path / "2 s", "r") as f:
+        assert f["traces/v_exc/data"].shape == (20_000, 3200, 1)
     assert peaks["2 s"] < peaks["0.5 s"] + 96 * 2**20, peaks
-    assert peaks["2 s"] < 600 * 2**20, peaks
 
 
 def test_traces_that_do_not_fit_on_the_disk_are_refused_before_running(tmp_path):
