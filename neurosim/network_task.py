@@ -99,11 +99,12 @@ PLOTTED_SPIKES = 2_000_000
 
 
 def _plotted(result) -> tuple:
-    """What the PNG of ``result`` shows, and the raster's title.
+    """What the PNG of ``result`` is drawn from, and the raster's title.
 
-    A run recorded to disk (its spikes are memory maps) is sent without its
-    traces, astrocytes and weights, none of which is drawn, and with spikes up
-    to the time its first :data:`PLOTTED_SPIKES` reached.
+    Traces, astrocytes and weights are not drawn, so they are not sent to the
+    plot worker (a run recorded to disk would read them into memory to
+    pickle them).  Of such a run's spikes (memory maps), those up to the time
+    its first :data:`PLOTTED_SPIKES` reached are sent.
     """
     from dataclasses import replace
 
@@ -111,17 +112,17 @@ def _plotted(result) -> tuple:
 
     from neurosim.result import SpikeRecord
 
+    drawn = replace(result, traces={}, astrocytes={}, weights={})
     records = result.spikes.values()
-    if not any(isinstance(r.times, np.memmap) for r in records):
-        return result, "spikes"
     share = PLOTTED_SPIKES // max(len(records), 1)
-    until = min((float(r.times[share]) for r in records if r.count > share), default=None)
-    spikes = {name: SpikeRecord(*(np.asarray(a[:np.searchsorted(r.times, until)])
-                                  for a in (r.times, r.indices)))
-              if until is not None else SpikeRecord(np.asarray(r.times), np.asarray(r.indices))
-              for name, r in result.spikes.items()}
-    title = "spikes" if until is None else f"spikes (up to {until:.4g} s)"
-    return replace(result, spikes=spikes, traces={}, astrocytes={}, weights={}), title
+    until = min((float(r.times[share]) for r in records
+                 if isinstance(r.times, np.memmap) and r.count > share), default=None)
+    if until is None:
+        return drawn, "spikes"
+    drawn.spikes = {name: SpikeRecord(*(np.asarray(a[:np.searchsorted(r.times, until)])
+                                        for a in (r.times, r.indices)))
+                    for name, r in result.spikes.items()}
+    return drawn, f"spikes (up to {until:.4g} s)"
 
 
 class _InProcess:

@@ -20,6 +20,11 @@ from neurosim.io.spool import RecordingSpool, Stream
 from neurosim.result import SpikeRecord, TraceRecord
 
 
+def spike_times(steps: np.ndarray, dt: float) -> np.ndarray:
+    """Times (s) of spikes emitted in ``steps``: stamped at the end of their step."""
+    return (np.asarray(steps, dtype=np.int64) + 1) * dt
+
+
 @dataclass(frozen=True)
 class TraceSpec:
     """One recorded trace: which kernel samples it takes, and how to scale them to SI."""
@@ -100,7 +105,7 @@ class MemoryRecordings:
         for name, (steps, neurons) in self._spikes.items():
             st = np.concatenate(steps) if steps else np.empty(0, np.int64)
             nr = np.concatenate(neurons) if neurons else np.empty(0, np.int32)
-            out[name] = SpikeRecord(times=(st + 1) * self.dt, indices=nr.astype(np.int32))
+            out[name] = SpikeRecord(times=spike_times(st, self.dt), indices=nr.astype(np.int32))
         return out
 
     def trace_records(self) -> dict[str, TraceRecord]:
@@ -171,7 +176,7 @@ class DiskRecordings:
     def add(self, spikes: dict, samples: np.ndarray | None, astrocytes: np.ndarray | None):
         spool = self.spool
         for name, (steps, neurons) in spikes.items():
-            spool.append(f"spikes.{name}.times", (steps.astype(np.int64) + 1) * self.dt)
+            spool.append(f"spikes.{name}.times", spike_times(steps, self.dt))
             spool.append(f"spikes.{name}.indices", neurons)
         if samples is not None:
             for spec in self.traces:
